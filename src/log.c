@@ -1,8 +1,6 @@
 /*
  * log — see log.h.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,6 @@
 /*
  * xmalloc — see xmalloc.h.
  */
-#include "config.h"
-
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -37,7 +37,7 @@ xreallocarray(void *p, size_t n, size_t size)
 
 	if (size != 0 && n > SIZE_MAX / size)
 		fatalx("allocation of %zu x %zu bytes overflows", n, size);
-	q = realloc(p, n * size ? n * size : 1);
+	q = realloc(p, n != 0 && size != 0 ? n * size : 1);
 	if (q == NULL)
 		fatalx("out of memory allocating %zu x %zu bytes", n, size);
 	return q;

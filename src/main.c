@@ -1,0 +1,325 @@
+/*
+ * main — the ddbgate command: subcommand dispatch, start-up and shutdown.
+ *
+ *   ddbgate run [-c FILE] [-d]     serve in the foreground
+ *   ddbgate check -c FILE          validate and summarise a configuration
+ *   ddbgate version                versions of ddbgate and its libraries
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ares.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <jansson.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
+#include <yaml.h>
+
+#include "access_log.h"
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "snapshot.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define MAX_WORKERS 256
+
+static const char usage_main[] =
+    "usage: ddbgate COMMAND [OPTIONS]\n"
+    "\n"
+    "A private-connectivity gateway for Amazon DynamoDB, DynamoDB Streams and DAX.\n"
+    "\n"
+    "commands:\n"
+    "  run [-c FILE]     serve in the foreground (built-in defaults without -c)\n"
+    "  check -c FILE     validate a configuration and print its effective values\n"
+    "  version           print the versions of ddbgate and its libraries\n"
+    "\n"
+    "'ddbgate COMMAND --help' describes each command.\n";
+
+static const char usage_run[] =
+    "usage: ddbgate run [-c FILE] [-d]\n"
+    "\n"
+    "Serve in the foreground; logs go to standard error, the access log to\n"
+    "access_log.path (standard output by default).\n"
+    "\n"
+    "  -c, --config FILE  configuration file (default: the built-in defaults:\n"
+    "                     an sni listener on 127.0.0.1:8443 for the regional\n"
+    "                     DynamoDB, Streams and DAX names of AWS_REGION, with\n"
+    "                     a gateway CA created in the state directory)\n"
+    "  -d, --debug        log every state change of every session\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "Exit status: 0 after a clean shutdown (SIGTERM, SIGINT), 1 when it\n"
+    "cannot start (the message says why).\n";
+
+static const char usage_check[] =
+    "usage: ddbgate check -c FILE\n"
+    "\n"
+    "Load and validate FILE exactly as 'ddbgate run' would (certificates,\n"
+    "keys and CA bundles included) and print the effective configuration.\n"
+    "Errors name file:line:column and the key.\n"
+    "\n"
+    "Exit status: 0 valid, 1 invalid, 2 usage error.\n";
+
+static const char usage_version[] =
+    "usage: ddbgate version\n"
+    "\n"
+    "Print the version of ddbgate and of the libraries it runs with.\n";
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct run_opts {
+	const char *config;
+	int debug;
+};
+
+/* Parses the options shared by subcommands; returns -1 on a usage error,
+ * 1 when --help was asked for. */
+static int
+parse_opts(int argc, char **argv, const char *usage, struct run_opts *o)
+{
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:dh", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'd':
+			o->debug = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		default:
+			fputs(usage, stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "ddbgate: unexpected argument '%s'\n%s",
+		    argv[optind], usage);
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned
+worker_count(const struct config *cfg)
+{
+	long n = cfg->workers ? (long)cfg->workers :
+	    sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+}
+
+struct server {
+	struct snapshot *snap;
+	struct worker *workers[MAX_WORKERS];
+	unsigned nworkers;
+	FILE *access_log;
+	struct event_base *base;
+};
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	if (sig == SIGHUP) {
+		log_warnx("SIGHUP: this version cannot reload its "
+		    "configuration; restart ddbgate to apply changes");
+		return;
+	}
+	log_info("%s: shutting down", strsignal((int)sig));
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		worker_stop(srv->workers[i]);
+	event_base_loopbreak(srv->base);
+}
+
+static int
+start_workers(struct server *srv, char *err, size_t errlen)
+{
+	const struct config *cfg = srv->snap->cfg;
+	unsigned n = worker_count(cfg);
+	unsigned per = (cfg->limits.max_connections + n - 1) / n;
+
+	for (unsigned i = 0; i < n; i++) {
+		int fds[cfg->nlisteners > 0 ? cfg->nlisteners : 1];
+
+		for (size_t j = 0; j < cfg->nlisteners; j++)
+			if ((fds[j] = listener_open(&cfg->listeners[j], err,
+			    errlen)) < 0)
+				return -1;
+		srv->workers[i] = worker_new(i, srv->snap, fds,
+		    cfg->nlisteners, per, srv->access_log, err, errlen);
+		if (srv->workers[i] == NULL)
+			return -1;
+		srv->nworkers++;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (worker_start(srv->workers[i]) != 0) {
+			snprintf(err, errlen, "cannot start worker threads");
+			return -1;
+		}
+	return 0;
+}
+
+static void
+log_serving(const struct server *srv)
+{
+	const struct config *cfg = srv->snap->cfg;
+
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		log_info("listening on %s (%s mode)", cfg->listeners[i].address,
+		    config_mode_name(cfg->listeners[i].mode));
+	log_info("ddbgate %s serving %zu endpoint(s) with %u worker(s); "
+	    "configuration %s", PACKAGE_VERSION, cfg->nendpoints,
+	    srv->nworkers, cfg->path);
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	struct server srv = { 0 };
+	struct event *sigs[3];
+	const int signums[3] = { SIGINT, SIGTERM, SIGHUP };
+	char err[CONFIG_ERR_MAX + 256];
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, usage_run, &o)) != 0)
+		return rc > 0 ? 0 : 2;
+	log_init("ddbgate", o.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() != 0 ||
+	    ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+		fatalx("cannot initialise libevent threads or c-ares");
+	if ((srv.snap = snapshot_load(o.config, 1, err, sizeof(err))) == NULL)
+		fatalx("cannot start: %s", err);
+	srv.access_log = access_log_open(srv.snap->cfg->access_log.path);
+	if (srv.access_log == NULL && errno != 0)
+		fatal("cannot start: access_log.path %s",
+		    srv.snap->cfg->access_log.path);
+	if ((srv.base = event_base_new()) == NULL)
+		fatalx("cannot create the main event base");
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(srv.base, signums[i], on_signal, &srv);
+		evsignal_add(sigs[i], NULL);
+	}
+	if (start_workers(&srv, err, sizeof(err)) != 0)
+		fatalx("cannot start: %s", err);
+	log_serving(&srv);
+	event_base_dispatch(srv.base);
+	for (unsigned i = 0; i < srv.nworkers; i++) {
+		worker_join(srv.workers[i]);
+		worker_free(srv.workers[i]);
+	}
+	for (int i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	event_base_free(srv.base);
+	snapshot_unref(srv.snap);
+	ares_library_cleanup();
+	log_info("stopped");
+	return 0;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	struct snapshot *snap;
+	char err[CONFIG_ERR_MAX + 256];
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, usage_check, &o)) != 0)
+		return rc > 0 ? 0 : 2;
+	if (o.config == NULL) {
+		fprintf(stderr, "ddbgate check: -c FILE is required\n%s",
+		    usage_check);
+		return 2;
+	}
+	log_init("ddbgate", LOG_LEVEL_WARNING);
+	if ((snap = snapshot_load(o.config, 1, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	config_print(snap->cfg, stdout);
+	snapshot_describe(snap, stdout);
+	printf("%s: configuration is valid\n", o.config);
+	snapshot_unref(snap);
+	return 0;
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		fputs(usage_version, stdout);
+		return 0;
+	}
+	if (argc > 1) {
+		fputs(usage_version, stderr);
+		return 2;
+	}
+	printf("ddbgate %s\n", PACKAGE_VERSION);
+	printf("  %s\n", OpenSSL_version(OPENSSL_VERSION));
+	printf("  libevent %s\n", event_get_version());
+	printf("  c-ares %s\n", ares_version(NULL));
+	printf("  libyaml %s\n", yaml_get_version_string());
+	printf("  nghttp2 %s (built with %s)\n",
+	    nghttp2_version(0)->version_str, NGHTTP2_VERSION);
+	printf("  jansson %s\n", jansson_version_str());
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "run", cmd_run },
+		{ "check", cmd_check },
+		{ "version", cmd_version },
+	};
+
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(1, argv);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "ddbgate: unknown command '%s'\n%s", argv[1],
+	    usage_main);
+	return 2;
+}

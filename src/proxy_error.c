@@ -1,0 +1,153 @@
+/*
+ * proxy_error — see proxy_error.h. Status and Proxy-Status types follow
+ * RFC 9209 section 2.3; the body shape follows DynamoDB's errors (spec 2.3).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "proxy_error.h"
+
+struct error_row {
+	int status;
+	const char *name;
+	const char *type;
+};
+
+static const struct error_row rows[PE_KIND_COUNT] = {
+	[PE_BAD_REQUEST] = { 400, "BadRequest", "http_request_error" },
+	[PE_METHOD_NOT_ALLOWED] = { 405, "MethodNotAllowed",
+	    "http_request_error" },
+	[PE_REQUEST_TIMEOUT] = { 408, "RequestTimeout", "http_request_error" },
+	[PE_LENGTH_REQUIRED] = { 411, "LengthRequired", "http_request_error" },
+	[PE_BODY_TOO_LARGE] = { 413, "RequestEntityTooLarge",
+	    "http_request_error" },
+	[PE_MISDIRECTED] = { 421, "MisdirectedRequest", "http_request_denied" },
+	[PE_HEADERS_TOO_LARGE] = { 431, "RequestHeaderFieldsTooLarge",
+	    "http_request_error" },
+	[PE_EXPECTATION_FAILED] = { 417, "ExpectationFailed",
+	    "http_request_error" },
+	[PE_INTERNAL] = { 500, "InternalError", "proxy_internal_error" },
+	[PE_OVERLOADED] = { 503, "ServiceUnavailable",
+	    "proxy_internal_error" },
+	[PE_DNS_ERROR] = { 502, "DnsError", "dns_error" },
+	[PE_DNS_TIMEOUT] = { 504, "DnsTimeout", "dns_timeout" },
+	[PE_DESTINATION_PROHIBITED] = { 502, "DestinationIpProhibited",
+	    "destination_ip_prohibited" },
+	[PE_CONNECTION_REFUSED] = { 502, "ConnectionRefused",
+	    "connection_refused" },
+	[PE_CONNECTION_TIMEOUT] = { 504, "ConnectionTimeout",
+	    "connection_timeout" },
+	[PE_DESTINATION_UNAVAILABLE] = { 502, "DestinationUnavailable",
+	    "destination_unavailable" },
+	[PE_TLS_PROTOCOL] = { 502, "TlsProtocolError", "tls_protocol_error" },
+	[PE_TLS_CERTIFICATE] = { 502, "TlsCertificateError",
+	    "tls_certificate_error" },
+	[PE_CONNECTION_TERMINATED] = { 502, "ConnectionTerminated",
+	    "connection_terminated" },
+	[PE_RESPONSE_TIMEOUT] = { 504, "ResponseTimeout",
+	    "http_response_timeout" },
+	[PE_UPSTREAM_PROTOCOL] = { 502, "UpstreamProtocolError",
+	    "http_protocol_error" },
+};
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 417: return "Expectation Failed";
+	case 421: return "Misdirected Request";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	}
+	return "Error";
+}
+
+int
+proxy_error_status(enum proxy_error_kind kind)
+{
+	return rows[kind].status;
+}
+
+const char *
+proxy_error_name(enum proxy_error_kind kind)
+{
+	return rows[kind].name;
+}
+
+const char *
+proxy_error_type(enum proxy_error_kind kind)
+{
+	return rows[kind].type;
+}
+
+size_t
+proxy_error_json_escape(char *dst, size_t dstlen, const char *message)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)message; *p; p++) {
+		char esc[7];
+		size_t elen;
+
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			elen = 2;
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			elen = 6;
+		} else {
+			esc[0] = (char)*p;
+			elen = 1;
+		}
+		if (n + elen >= dstlen)
+			return 0;
+		memcpy(dst + n, esc, elen);
+		n += elen;
+	}
+	if (dstlen > 0)
+		dst[n] = '\0';
+	return n;
+}
+
+size_t
+proxy_error_format(char *buf, size_t buflen, enum proxy_error_kind kind,
+    const char *message, const char *request_id, int close)
+{
+	char escaped[1536], body[1700];
+	int blen, n;
+	const struct error_row *row = &rows[kind];
+
+	if (proxy_error_json_escape(escaped, sizeof(escaped), message) == 0 &&
+	    message[0] != '\0')
+		return 0;
+	blen = snprintf(body, sizeof(body),
+	    "{\"__type\":\"ddbgate#%s\",\"message\":\"%s\"}", row->name,
+	    escaped);
+	if (blen < 0 || (size_t)blen >= sizeof(body))
+		return 0;
+	n = snprintf(buf, buflen,
+	    "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/x-amz-json-1.0\r\n"
+	    "x-amzn-RequestId: %s\r\n"
+	    "Proxy-Status: ddbgate; error=%s\r\n"
+	    "Content-Length: %d\r\n"
+	    "%s"
+	    "\r\n%s",
+	    row->status, reason_phrase(row->status), request_id, row->type,
+	    blen, close ? "Connection: close\r\n" : "", body);
+	if (n < 0 || (size_t)n >= buflen)
+		return 0;
+	return (size_t)n;
+}

@@ -1,0 +1,1036 @@
+/*
+ * session — see session.h.
+ *
+ * Buffers: the client's input evbuffer holds received request bytes until
+ * a whole request (head + Content-Length body) is there; then exactly
+ * those bytes move, unchanged, to the upstream's output (RFC 9112 framing
+ * decided by http1.c, never by anything else). Response bytes move the
+ * other way as they arrive, framed by the response parser and the chunked
+ * scanner, with reading from upstream paused while the client's output is
+ * above RELAY_HIGH. Nothing is re-serialised, so SigV4 signatures and the
+ * x-amz-crc32 of responses stay valid.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "access_log.h"
+#include "cidr.h"
+#include "config.h"
+#include "http1.h"
+#include "log.h"
+#include "proxy_error.h"
+#include "resolver.h"
+#include "session.h"
+#include "snapshot.h"
+#include "tls_client.h"
+#include "tls_server.h"
+#include "upstream.h"
+#include "worker.h"
+
+#define RELAY_HIGH (256 * 1024) /* pause upstream reads above this */
+#define RELAY_LOW (64 * 1024)	/* resume below this */
+
+struct session {
+	uint64_t id;
+	enum session_state state;
+	struct worker *worker;		   /* not owned */
+	struct snapshot *snap;		   /* one reference, owned */
+	const struct conf_listener *listener; /* in snap */
+	TAILQ_ENTRY(session) link;	   /* in worker->sessions */
+	char client[64];
+
+	struct bufferevent *down;  /* client side, TLS; owned */
+	struct event *resume;	   /* deferred input processing; owned */
+	char host[256];		   /* the asked-for name: SNI, else Host */
+	const struct conf_endpoint *ep; /* endpoint of host; NULL if none */
+	size_t ep_index;
+	unsigned requests;	   /* requests completed */
+
+	struct {
+		size_t head_len;
+		uint64_t body_len;
+		size_t unsent;	/* request bytes still in the client input */
+		bool keep_alive;
+		bool is_head;
+		bool continue_sent;
+		char target[128]; /* X-Amz-Target, for the log only */
+		struct timespec start;
+	} req;
+
+	struct resolver_query *dns;	/* pending query; owned handle */
+	struct resolver_result addrs;	/* addresses allowed by the guard */
+	size_t addr_next;
+	int connect_fd;			/* -1 unless CONNECTING */
+	struct event *connect_ev;	/* owned, while CONNECTING */
+	enum proxy_error_kind connect_error;
+	char connect_msg[256];
+	struct upstream_conn *up;	/* owned while attached */
+	bool up_reused;
+
+	struct {
+		int status;
+		enum http1_body body;
+		uint64_t remaining;
+		struct http1_chunked chunked;
+		bool keep_alive;
+		uint64_t bytes;
+	} resp;
+};
+
+static void process_input(struct session *s);
+static void dispatch(struct session *s);
+static void connect_next(struct session *s);
+static void on_resolved(void *arg, const struct resolver_result *res);
+static void relay_body(struct session *s);
+static void response_done(struct session *s);
+
+const char *
+session_state_name(enum session_state state)
+{
+	static const char *const names[] = {
+		[SESSION_HANDSHAKE] = "client TLS handshake",
+		[SESSION_READ_HEAD] = "reading request head",
+		[SESSION_READ_BODY] = "reading request body",
+		[SESSION_RESOLVING] = "upstream DNS resolution",
+		[SESSION_CONNECTING] = "upstream TCP connect",
+		[SESSION_UPSTREAM_TLS] = "upstream TLS handshake",
+		[SESSION_WAIT_RESPONSE] = "waiting for upstream response",
+		[SESSION_RELAY_BODY] = "relaying response body",
+		[SESSION_CLOSING] = "closing",
+	};
+
+	return names[state];
+}
+
+static void __attribute__((format(printf, 3, 4)))
+slog(const struct session *s, enum log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (level > log_max_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(level, "session %llu client %s host %s [%s]: %s",
+	    (unsigned long long)s->id, s->client,
+	    s->host[0] ? s->host : "-", session_state_name(s->state), msg);
+}
+
+/* The one setter: asserts the transition is one the diagram allows. */
+static void
+set_state(struct session *s, enum session_state next)
+{
+	static const unsigned allowed[] = {
+		[SESSION_HANDSHAKE] = 1u << SESSION_READ_HEAD,
+		[SESSION_READ_HEAD] = 1u << SESSION_READ_BODY |
+		    1u << SESSION_RESOLVING | 1u << SESSION_WAIT_RESPONSE,
+		[SESSION_READ_BODY] = 1u << SESSION_RESOLVING |
+		    1u << SESSION_WAIT_RESPONSE,
+		[SESSION_RESOLVING] = 1u << SESSION_CONNECTING,
+		[SESSION_CONNECTING] = 1u << SESSION_CONNECTING |
+		    1u << SESSION_UPSTREAM_TLS,
+		[SESSION_UPSTREAM_TLS] = 1u << SESSION_WAIT_RESPONSE,
+		[SESSION_WAIT_RESPONSE] = 1u << SESSION_RELAY_BODY,
+		[SESSION_RELAY_BODY] = 1u << SESSION_READ_HEAD,
+		[SESSION_CLOSING] = 0,
+	};
+
+	if (next != SESSION_CLOSING && next != SESSION_READ_HEAD &&
+	    (allowed[s->state] & (1u << next)) == 0) {
+		log_msg(LOG_LEVEL_ERR, "%s:%d: session %llu: bad transition "
+		    "%s -> %s", __FILE__, __LINE__, (unsigned long long)s->id,
+		    session_state_name(s->state), session_state_name(next));
+		abort();
+	}
+	slog(s, LOG_LEVEL_DEBUG, "-> %s", session_state_name(next));
+	s->state = next;
+}
+
+static uint64_t
+elapsed_us(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - start->tv_sec) * 1000000u +
+	    (uint64_t)(now.tv_nsec - start->tv_nsec) / 1000;
+}
+
+static void
+log_access(struct session *s, int status, const char *error)
+{
+	struct access_record r = {
+		.client = s->client,
+		.endpoint = s->ep ? s->ep->name : "-",
+		.host = s->host[0] ? s->host : "-",
+		.target = s->req.target[0] ? s->req.target : "-",
+		.status = status,
+		.request_bytes = s->req.head_len + s->req.body_len,
+		.response_bytes = s->resp.bytes,
+		.latency_us = elapsed_us(&s->req.start),
+		.upstream = s->up ? s->up->addr_str : "-",
+		.error = error,
+		.reused = s->up_reused,
+	};
+
+	access_log_write(s->worker->access_log, &r);
+}
+
+static void
+drop_upstream(struct session *s)
+{
+	if (s->dns != NULL) {
+		resolver_cancel(s->dns);
+		s->dns = NULL;
+	}
+	if (s->connect_ev != NULL) {
+		event_free(s->connect_ev);
+		s->connect_ev = NULL;
+	}
+	if (s->connect_fd >= 0) {
+		close(s->connect_fd);
+		s->connect_fd = -1;
+	}
+	upstream_conn_free(s->up);
+	s->up = NULL;
+}
+
+void
+session_close(struct session *s, const char *reason)
+{
+	slog(s, LOG_LEVEL_DEBUG, "closed after %u request(s): %s",
+	    s->requests, reason);
+	drop_upstream(s);
+	if (s->resume != NULL)
+		event_free(s->resume);
+	if (s->down != NULL)
+		bufferevent_free(s->down);
+	TAILQ_REMOVE(&s->worker->sessions, s, link);
+	s->worker->nsessions--;
+	worker_session_closed(s->worker);
+	snapshot_unref(s->snap);
+	free(s);
+}
+
+/* Ends the session once the client has been sent everything queued. */
+static void
+finish(struct session *s, const char *reason)
+{
+	set_state(s, SESSION_CLOSING);
+	bufferevent_disable(s->down, EV_READ);
+	bufferevent_setwatermark(s->down, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(s->down)) == 0)
+		session_close(s, reason);
+}
+
+/* Next request, from the loop rather than from inside this call stack. */
+static void
+next_request(struct session *s)
+{
+	struct timeval idle = { .tv_sec =
+	    s->snap->cfg->limits.client_idle_timeout_s };
+
+	set_state(s, SESSION_READ_HEAD);
+	memset(&s->req, 0, sizeof(s->req));
+	memset(&s->resp, 0, sizeof(s->resp));
+	s->up_reused = false;
+	bufferevent_set_timeouts(s->down, &idle, &idle);
+	bufferevent_enable(s->down, EV_READ);
+	event_active(s->resume, EV_TIMEOUT, 0);
+}
+
+/*
+ * Answers the current request with a proxy error. close_after is set
+ * when the request's framing is in doubt, so no later byte can be read
+ * as a request.
+ */
+static void
+reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
+    const char *fmt, ...)
+{
+	char msg[1024], rid[40], out[3072];
+	struct evbuffer *in = bufferevent_get_input(s->down);
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	close_after = close_after || !s->req.keep_alive;
+	snprintf(rid, sizeof(rid), "ddbgate-%llx-%u",
+	    (unsigned long long)s->id, s->requests + 1);
+	n = proxy_error_format(out, sizeof(out), kind, msg, rid, close_after);
+	slog(s, kind >= PE_DNS_ERROR ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
+	    "%d %s: %s", proxy_error_status(kind), proxy_error_type(kind),
+	    msg);
+	if (n > 0) {
+		bufferevent_write(s->down, out, n);
+		s->resp.bytes = n;
+	}
+	log_access(s, proxy_error_status(kind), proxy_error_type(kind));
+	drop_upstream(s);
+	evbuffer_drain(in, s->req.unsent);
+	s->req.unsent = 0;
+	s->requests++;
+	if (close_after)
+		finish(s, proxy_error_type(kind));
+	else
+		next_request(s);
+}
+
+/* Strips an optional ":port" and one trailing dot; lower-cases into out. */
+static bool
+host_name(const char *v, size_t len, char *out, size_t outlen)
+{
+	size_t n = len;
+
+	if (len > 0 && v[0] == '[')
+		return false; /* an IP literal is never an endpoint host */
+	for (size_t i = 0; i < len; i++)
+		if (v[i] == ':') {
+			n = i;
+			break;
+		}
+	if (n > 0 && v[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= outlen)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+	out[n] = '\0';
+	return true;
+}
+
+static bool
+is_method(const struct http1_request *r, const char *m)
+{
+	return r->method_len == strlen(m) &&
+	    memcmp(r->method, m, r->method_len) == 0;
+}
+
+/* Binds the session to the endpoint for host, once per connection. */
+static bool
+check_host(struct session *s, const struct http1_request *r)
+{
+	char h[256];
+
+	if (r->host == NULL || !host_name(r->host, r->host_len, h, sizeof(h))) {
+		reply_error(s, PE_MISDIRECTED, true, "the Host header does "
+		    "not name a host this gateway serves");
+		return false;
+	}
+	if (s->host[0] == '\0')
+		snprintf(s->host, sizeof(s->host), "%s", h);
+	if (strcmp(h, s->host) != 0) {
+		reply_error(s, PE_MISDIRECTED, true, "Host %s does not match "
+		    "the TLS server name %s", h, s->host);
+		return false;
+	}
+	if (s->ep == NULL)
+		s->ep = config_endpoint_for_host(s->snap->cfg, s->host,
+		    strlen(s->host));
+	if (s->ep == NULL) {
+		reply_error(s, PE_MISDIRECTED, true, "no endpoint of this "
+		    "gateway serves %s", s->host);
+		return false;
+	}
+	s->ep_index = (size_t)(s->ep - s->snap->cfg->endpoints);
+	return true;
+}
+
+static void
+copy_target(struct session *s, const struct http1_request *r)
+{
+	const struct http1_header *t;
+
+	t = http1_header_find(r->headers, r->nheaders, "x-amz-target");
+	if (t != NULL)
+		snprintf(s->req.target, sizeof(s->req.target), "%.*s",
+		    (int)t->value_len, t->value);
+}
+
+/* Checks a parsed head against what this gateway forwards. */
+static bool
+accept_head(struct session *s, const struct http1_request *r)
+{
+	s->req.head_len = r->head_len;
+	s->req.keep_alive = r->keep_alive;
+	s->req.is_head = false;
+	s->req.body_len = r->body == HTTP1_BODY_LENGTH ? r->content_length : 0;
+	clock_gettime(CLOCK_MONOTONIC, &s->req.start);
+	copy_target(s, r);
+	if (!is_method(r, "POST") && !is_method(r, "GET")) {
+		reply_error(s, PE_METHOD_NOT_ALLOWED, true, "method %.*s is "
+		    "not used by DynamoDB, Streams or DAX; only POST and GET "
+		    "are forwarded", (int)r->method_len, r->method);
+		return false;
+	}
+	if (r->target_form != HTTP1_TARGET_ORIGIN) {
+		reply_error(s, PE_BAD_REQUEST, true, "the request target "
+		    "must be a path (origin-form)");
+		return false;
+	}
+	if (!check_host(s, r))
+		return false;
+	if (s->req.body_len > s->snap->cfg->limits.max_body_bytes) {
+		reply_error(s, PE_BODY_TOO_LARGE, true, "request body of %llu "
+		    "bytes exceeds limits.max_body_bytes (%llu)",
+		    (unsigned long long)s->req.body_len,
+		    (unsigned long long)s->snap->cfg->limits.max_body_bytes);
+		return false;
+	}
+	s->req.unsent = s->req.head_len + s->req.body_len;
+	return true;
+}
+
+static enum proxy_error_kind
+parse_error_kind(enum http1_error e)
+{
+	switch (http1_error_status(e)) {
+	case 411:
+		return PE_LENGTH_REQUIRED;
+	case 417:
+		return PE_EXPECTATION_FAILED;
+	case 431:
+		return PE_HEADERS_TOO_LARGE;
+	}
+	return PE_BAD_REQUEST;
+}
+
+/* READ_HEAD: returns true when a head was accepted. */
+static bool
+read_head(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->down);
+	size_t max = s->snap->cfg->limits.max_header_bytes;
+	size_t len = evbuffer_get_length(in);
+	struct http1_request r;
+	enum http1_error err;
+	const char *data;
+
+	if (len == 0)
+		return false;
+	if (len > max)
+		len = max;
+	data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+	switch (http1_parse_request(data, len, max, &r, &err)) {
+	case HTTP1_AGAIN:
+		return false;
+	case HTTP1_ERROR:
+		reply_error(s, parse_error_kind(err), true, "malformed request: "
+		    "%s", http1_error_str(err));
+		return false;
+	case HTTP1_OK:
+		break;
+	}
+	if (!accept_head(s, &r))
+		return false;
+	s->req.continue_sent = !r.expect_continue;
+	set_state(s, SESSION_READ_BODY);
+	return true;
+}
+
+/* READ_BODY: returns true when the whole request is buffered. */
+static bool
+read_body(struct session *s)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct evbuffer *in = bufferevent_get_input(s->down);
+
+	if (evbuffer_get_length(in) >= s->req.unsent)
+		return true;
+	if (!s->req.continue_sent) {
+		/* The body is buffered whole here, so say so ourselves. */
+		bufferevent_write(s->down, cont, sizeof(cont) - 1);
+		s->req.continue_sent = true;
+	}
+	return false;
+}
+
+static void
+process_input(struct session *s)
+{
+	if (s->state == SESSION_READ_HEAD && !read_head(s))
+		return;
+	if (s->state == SESSION_READ_BODY && read_body(s))
+		dispatch(s);
+}
+
+static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	process_input(arg);
+}
+
+/* ---- upstream ---------------------------------------------------------- */
+
+static void on_up_read(struct bufferevent *bev, void *arg);
+static void on_up_event(struct bufferevent *bev, short what, void *arg);
+
+static void
+send_request(struct session *s)
+{
+	const struct config *cfg = s->snap->cfg;
+	struct timeval tmo = { .tv_sec = cfg->limits.upstream_timeout_s };
+	struct evbuffer *in = bufferevent_get_input(s->down);
+
+	set_state(s, SESSION_WAIT_RESPONSE);
+	memset(&s->resp, 0, sizeof(s->resp));
+	s->up->requests++;
+	bufferevent_setcb(s->up->bev, on_up_read, NULL, on_up_event, s);
+	bufferevent_set_timeouts(s->up->bev, &tmo, &tmo);
+	evbuffer_remove_buffer(in, bufferevent_get_output(s->up->bev),
+	    s->req.unsent);
+	s->req.unsent = 0;
+	bufferevent_enable(s->up->bev, EV_READ | EV_WRITE);
+}
+
+/* A whole request is buffered: find it a verified upstream connection. */
+static void
+dispatch(struct session *s)
+{
+	const struct conf_endpoint *ep = s->ep;
+	const char *target = ep->upstream_host ? ep->upstream_host : s->host;
+
+	bufferevent_disable(s->down, EV_READ);
+	s->up = upstream_pool_take(s->worker->pool, s->snap->generation,
+	    s->ep_index, s->host);
+	s->up_reused = s->up != NULL;
+	if (s->up != NULL) {
+		send_request(s);
+		return;
+	}
+	set_state(s, SESSION_RESOLVING);
+	s->dns = resolver_resolve(s->worker->resolver, target,
+	    ep->upstream_port, on_resolved, s);
+	if (s->dns == NULL)
+		reply_error(s, PE_INTERNAL, true, "out of memory");
+}
+
+static void
+on_resolved(void *arg, const struct resolver_result *res)
+{
+	struct session *s = arg;
+	const struct conf_endpoint *ep = s->ep;
+	const char *target = ep->upstream_host ? ep->upstream_host : s->host;
+	char a[64];
+
+	s->dns = NULL;
+	if (res->status != RESOLVER_OK) {
+		reply_error(s, res->status == RESOLVER_TIMEOUT ?
+		    PE_DNS_TIMEOUT : PE_DNS_ERROR, false, "upstream DNS "
+		    "resolution of %s failed: %s", target, res->error);
+		return;
+	}
+	memset(&s->addrs, 0, sizeof(s->addrs));
+	for (size_t i = 0; i < res->naddrs; i++) {
+		const struct sockaddr *sa =
+		    (const struct sockaddr *)&res->addrs[i];
+
+		if (cidr_list_contains(ep->allowed_cidrs, ep->nallowed_cidrs,
+		    sa))
+			s->addrs.addrs[s->addrs.naddrs++] = res->addrs[i];
+		else
+			slog(s, LOG_LEVEL_WARNING, "egress guard: %s resolved "
+			    "to %s, outside allowed_cidrs of endpoint %s; not "
+			    "connecting", target, sockaddr_format_ip(sa, a,
+			    sizeof(a)), ep->name);
+	}
+	if (s->addrs.naddrs == 0) {
+		sockaddr_format_ip((const struct sockaddr *)&res->addrs[0], a,
+		    sizeof(a));
+		reply_error(s, PE_DESTINATION_PROHIBITED, false, "upstream %s "
+		    "resolved to %s, which is outside allowed_cidrs of "
+		    "endpoint %s; refusing to connect", target, a, ep->name);
+		return;
+	}
+	s->addr_next = 0;
+	s->connect_error = PE_CONNECTION_REFUSED;
+	set_state(s, SESSION_CONNECTING);
+	connect_next(s);
+}
+
+static void
+start_tls(struct session *s, int fd, const struct sockaddr *sa)
+{
+	const struct config *cfg = s->snap->cfg;
+	struct timeval tmo = { .tv_sec = cfg->limits.upstream_connect_timeout_ms / 1000,
+	    .tv_usec = (cfg->limits.upstream_connect_timeout_ms % 1000) * 1000 };
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	ssl = tls_client_ssl_new(s->snap->upstream_tls[s->ep_index], s->host);
+	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(
+	    s->worker->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		if (ssl != NULL)
+			SSL_free(ssl);
+		close(fd);
+		reply_error(s, PE_INTERNAL, false, "cannot set up upstream TLS");
+		return;
+	}
+	s->up = upstream_conn_new(bev, sa, s->snap->generation, s->ep_index,
+	    s->host);
+	if (s->up == NULL) {
+		bufferevent_free(bev);
+		reply_error(s, PE_INTERNAL, false, "out of memory");
+		return;
+	}
+	set_state(s, SESSION_UPSTREAM_TLS);
+	bufferevent_setcb(bev, NULL, NULL, on_up_event, s);
+	bufferevent_set_timeouts(bev, &tmo, &tmo);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void
+connect_failed(struct session *s, int err)
+{
+	const struct sockaddr *sa =
+	    (const struct sockaddr *)&s->addrs.addrs[s->addr_next - 1];
+	char a[64];
+
+	sockaddr_format(sa, a, sizeof(a));
+	if (err == ETIMEDOUT)
+		s->connect_error = PE_CONNECTION_TIMEOUT;
+	else if (err == ECONNREFUSED)
+		s->connect_error = PE_CONNECTION_REFUSED;
+	else
+		s->connect_error = PE_DESTINATION_UNAVAILABLE;
+	snprintf(s->connect_msg, sizeof(s->connect_msg), "upstream TCP "
+	    "connect to %s (%s) failed: %s", a, s->host, err == ETIMEDOUT ?
+	    "timed out" : strerror(err));
+	slog(s, LOG_LEVEL_INFO, "%s", s->connect_msg);
+	connect_next(s);
+}
+
+static void
+on_connected(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	event_free(s->connect_ev);
+	s->connect_ev = NULL;
+	s->connect_fd = -1;
+	if (what & EV_TIMEOUT)
+		err = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err != 0) {
+		close(fd);
+		connect_failed(s, err);
+		return;
+	}
+	start_tls(s, fd,
+	    (const struct sockaddr *)&s->addrs.addrs[s->addr_next - 1]);
+}
+
+/* Tries the next allowed address; after the last, answers the error. */
+static void
+connect_next(struct session *s)
+{
+	unsigned ms = s->snap->cfg->limits.upstream_connect_timeout_ms;
+	struct timeval tmo = { .tv_sec = ms / 1000,
+	    .tv_usec = (ms % 1000) * 1000 };
+	const struct sockaddr *sa;
+	int fd;
+
+	if (s->addr_next == s->addrs.naddrs) {
+		reply_error(s, s->connect_error, false, "%s", s->connect_msg);
+		return;
+	}
+	sa = (const struct sockaddr *)&s->addrs.addrs[s->addr_next++];
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0) {
+		reply_error(s, PE_INTERNAL, false, "socket: %s",
+		    strerror(errno));
+		return;
+	}
+	if (connect(fd, sa, sa->sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0 &&
+	    errno != EINPROGRESS) {
+		int err = errno;
+
+		close(fd);
+		connect_failed(s, err);
+		return;
+	}
+	s->connect_fd = fd;
+	s->connect_ev = event_new(s->worker->base, fd, EV_WRITE, on_connected,
+	    s);
+	if (s->connect_ev == NULL || event_add(s->connect_ev, &tmo) != 0) {
+		reply_error(s, PE_INTERNAL, false, "out of memory");
+		return;
+	}
+}
+
+static void
+tls_failed(struct session *s, short what)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->up->bev);
+	unsigned long e = bufferevent_get_openssl_error(s->up->bev);
+	char reason[256];
+	bool cert;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		reply_error(s, PE_CONNECTION_TIMEOUT, false, "upstream TLS "
+		    "handshake with %s (%s) timed out", s->up->addr_str,
+		    s->host);
+		return;
+	}
+	cert = tls_client_failure(ssl, e, reason, sizeof(reason)) == 1;
+	ERR_clear_error();
+	reply_error(s, cert ? PE_TLS_CERTIFICATE : PE_TLS_PROTOCOL, false,
+	    "upstream TLS %s for %s at %s failed: %s", cert ?
+	    "certificate verification" : "handshake", s->host,
+	    s->up->addr_str, reason);
+}
+
+static void
+tls_done(struct session *s)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->up->bev);
+
+	/* Verification is on in the context; check the outcome anyway. */
+	if (SSL_get_verify_result(ssl) != X509_V_OK ||
+	    SSL_get0_peer_certificate(ssl) == NULL) {
+		tls_failed(s, BEV_EVENT_ERROR);
+		return;
+	}
+	slog(s, LOG_LEVEL_DEBUG, "upstream %s verified as %s (%s)",
+	    s->up->addr_str, s->host, SSL_get_version(ssl));
+	send_request(s);
+}
+
+/* The upstream failed or went away while a response was expected. */
+static void
+response_failed(struct session *s, short what)
+{
+	if (s->state == SESSION_WAIT_RESPONSE) {
+		reply_error(s, (what & BEV_EVENT_TIMEOUT) ?
+		    PE_RESPONSE_TIMEOUT : PE_CONNECTION_TERMINATED, false,
+		    "upstream %s (%s) %s before a complete response head",
+		    s->up->addr_str, s->host, (what & BEV_EVENT_TIMEOUT) ?
+		    "timed out" : "closed the connection");
+		return;
+	}
+	if (s->resp.body == HTTP1_BODY_CLOSE && (what & BEV_EVENT_EOF)) {
+		/* A close-delimited body ends here (with close_notify). */
+		relay_body(s);
+		s->resp.keep_alive = false;
+		response_done(s);
+		return;
+	}
+	/* Part of the response is already with the client: cut it off. */
+	slog(s, LOG_LEVEL_WARNING, "upstream %s %s in the middle of a "
+	    "response body", s->up->addr_str, (what & BEV_EVENT_TIMEOUT) ?
+	    "timed out" : "closed the connection");
+	log_access(s, s->resp.status, "http_response_incomplete");
+	session_close(s, "upstream response incomplete");
+}
+
+static void
+on_up_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == SESSION_UPSTREAM_TLS) {
+		if (what & BEV_EVENT_CONNECTED)
+			tls_done(s);
+		else
+			tls_failed(s, what);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		response_failed(s, what);
+}
+
+static void
+response_done(struct session *s)
+{
+	bool reuse = s->req.keep_alive && s->resp.keep_alive &&
+	    evbuffer_get_length(bufferevent_get_input(s->up->bev)) == 0;
+	bool keep = s->req.keep_alive && s->resp.keep_alive;
+
+	log_access(s, s->resp.status, NULL);
+	s->requests++;
+	if (reuse)
+		upstream_pool_put(s->worker->pool, s->up);
+	else
+		upstream_conn_free(s->up);
+	s->up = NULL;
+	if (keep)
+		next_request(s);
+	else
+		finish(s, "connection not kept alive");
+}
+
+static size_t
+scan_chunked(struct session *s, struct evbuffer *in, bool *done, bool *bad)
+{
+	struct evbuffer_iovec v[8];
+	size_t total = 0;
+	int n = evbuffer_peek(in, -1, NULL, v, 8);
+
+	for (int i = 0; i < n && i < 8; i++) {
+		enum http1_error err;
+		size_t used = 0;
+		enum http1_status st = http1_chunked_scan(&s->resp.chunked,
+		    v[i].iov_base, v[i].iov_len,
+		    s->snap->cfg->limits.max_header_bytes, &used, &err);
+
+		total += used;
+		if (st == HTTP1_OK) {
+			*done = true;
+			break;
+		}
+		if (st == HTTP1_ERROR) {
+			slog(s, LOG_LEVEL_WARNING, "upstream chunked body: %s",
+			    http1_error_str(err));
+			*bad = true;
+			break;
+		}
+	}
+	return total;
+}
+
+/* Moves as much of the response body as is framed and available. */
+static void
+relay_body(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->up->bev);
+	struct evbuffer *out = bufferevent_get_output(s->down);
+	size_t avail = evbuffer_get_length(in), n = 0;
+	bool done = false, bad = false;
+
+	switch (s->resp.body) {
+	case HTTP1_BODY_NONE:
+		done = true;
+		break;
+	case HTTP1_BODY_LENGTH:
+		n = avail < s->resp.remaining ? avail : s->resp.remaining;
+		s->resp.remaining -= n;
+		done = s->resp.remaining == 0;
+		break;
+	case HTTP1_BODY_CHUNKED:
+		n = scan_chunked(s, in, &done, &bad);
+		break;
+	case HTTP1_BODY_CLOSE:
+		n = avail;
+		break;
+	}
+	evbuffer_remove_buffer(in, out, n);
+	s->resp.bytes += n;
+	if (bad) {
+		log_access(s, s->resp.status, "http_protocol_error");
+		session_close(s, "malformed upstream chunked body");
+		return;
+	}
+	if (done) {
+		response_done(s);
+		return;
+	}
+	if (evbuffer_get_length(out) > RELAY_HIGH)
+		bufferevent_disable(s->up->bev, EV_READ);
+}
+
+/* WAIT_RESPONSE: parse the head (skipping 1xx), send it on, relay. */
+static void
+read_response_head(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->up->bev);
+	size_t max = s->snap->cfg->limits.max_header_bytes;
+	struct http1_response r;
+	enum http1_error err;
+
+	for (;;) {
+		size_t len = evbuffer_get_length(in);
+		const char *data;
+
+		if (len == 0)
+			return;
+		if (len > max)
+			len = max;
+		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		switch (http1_parse_response(data, len, max, s->req.is_head,
+		    &r, &err)) {
+		case HTTP1_AGAIN:
+			return;
+		case HTTP1_ERROR:
+			reply_error(s, PE_UPSTREAM_PROTOCOL, false, "upstream "
+			    "%s sent a malformed response: %s",
+			    s->up->addr_str, http1_error_str(err));
+			return;
+		case HTTP1_OK:
+			break;
+		}
+		if (r.status >= 200)
+			break;
+		evbuffer_drain(in, r.head_len); /* 100 Continue: already sent */
+	}
+	s->resp.status = r.status;
+	s->resp.body = r.body;
+	s->resp.remaining = r.content_length;
+	s->resp.keep_alive = r.keep_alive;
+	http1_chunked_init(&s->resp.chunked);
+	evbuffer_remove_buffer(in, bufferevent_get_output(s->down), r.head_len);
+	s->resp.bytes = r.head_len;
+	set_state(s, SESSION_RELAY_BODY);
+	relay_body(s);
+}
+
+static void
+on_up_read(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == SESSION_WAIT_RESPONSE)
+		read_response_head(s);
+	else if (s->state == SESSION_RELAY_BODY)
+		relay_body(s);
+}
+
+/* ---- client side ------------------------------------------------------- */
+
+static void
+handshake_done(struct session *s)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->down);
+	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	if (sni != NULL)
+		host_name(sni, strlen(sni), s->host, sizeof(s->host));
+	slog(s, LOG_LEVEL_DEBUG, "client TLS established (%s, %s)",
+	    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+	next_request(s);
+}
+
+static void
+on_down_read(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == SESSION_READ_HEAD || s->state == SESSION_READ_BODY)
+		process_input(s);
+}
+
+static void
+on_down_write(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (s->state == SESSION_CLOSING && left == 0)
+		session_close(s, "done");
+	else if (s->state == SESSION_RELAY_BODY && left <= RELAY_LOW)
+		bufferevent_enable(s->up->bev, EV_READ);
+}
+
+static void
+client_tls_failed(struct session *s)
+{
+	unsigned long e = bufferevent_get_openssl_error(s->down);
+	char reason[256] = "connection closed";
+
+	if (e != 0)
+		ERR_error_string_n(e, reason, sizeof(reason));
+	ERR_clear_error();
+	slog(s, LOG_LEVEL_INFO, "client TLS handshake failed: %s", reason);
+	session_close(s, "client TLS handshake failed");
+}
+
+static void
+on_down_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	bool partial = evbuffer_get_length(bufferevent_get_input(bev)) > 0;
+
+	if (s->state == SESSION_HANDSHAKE) {
+		if (what & BEV_EVENT_CONNECTED)
+			handshake_done(s);
+		else
+			client_tls_failed(s);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    (partial || s->state == SESSION_READ_BODY)) {
+		reply_error(s, PE_REQUEST_TIMEOUT, true, "no complete request "
+		    "within limits.client_idle_timeout_s (%u s)",
+		    s->snap->cfg->limits.client_idle_timeout_s);
+		return;
+	}
+	if (s->state != SESSION_READ_HEAD || partial)
+		slog(s, LOG_LEVEL_INFO, "client %s", (what & BEV_EVENT_TIMEOUT) ?
+		    "timed out" : (what & BEV_EVENT_EOF) ?
+		    "closed the connection" : "connection error");
+	session_close(s, (what & BEV_EVENT_TIMEOUT) ? "client timeout" :
+	    "client closed");
+}
+
+struct session *
+session_new(struct worker *w, const struct conf_listener *l, int fd,
+    const struct sockaddr *addr)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	const struct config *cfg = w->snap->cfg;
+	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
+	SSL *ssl = NULL;
+
+	if (s == NULL || (ssl = tls_server_ssl_new(
+	    w->snap->tls_server)) == NULL) {
+		free(s);
+		close(fd);
+		return NULL;
+	}
+	s->id = ((uint64_t)w->id << 48) | ++w->next_session;
+	s->worker = w;
+	s->snap = snapshot_ref(w->snap);
+	s->listener = l;
+	s->connect_fd = -1;
+	sockaddr_format(addr, s->client, sizeof(s->client));
+	TAILQ_INSERT_TAIL(&w->sessions, s, link);
+	w->nsessions++;
+	s->resume = event_new(w->base, -1, 0, on_resume, s);
+	s->down = bufferevent_openssl_socket_new(w->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (s->resume == NULL || s->down == NULL) {
+		if (s->down == NULL) {
+			SSL_free(ssl);
+			close(fd);
+		}
+		session_close(s, "out of memory");
+		return NULL;
+	}
+	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
+	    s);
+	bufferevent_setwatermark(s->down, EV_READ, 0,
+	    cfg->limits.max_header_bytes + cfg->limits.max_body_bytes);
+	bufferevent_setwatermark(s->down, EV_WRITE, RELAY_LOW, 0);
+	bufferevent_set_timeouts(s->down, &tmo, &tmo);
+	bufferevent_enable(s->down, EV_READ | EV_WRITE);
+	return s;
+}

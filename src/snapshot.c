@@ -1,0 +1,149 @@
+/*
+ * snapshot — see snapshot.h.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "config.h"
+#include "log.h"
+#include "snapshot.h"
+#include "tls_client.h"
+#include "tls_server.h"
+#include "xmalloc.h"
+
+/* The domains the default CA may sign for: those of the default hosts. */
+static const char *const default_ca_domains[] = { "amazonaws.com" };
+
+/*
+ * With no configuration file the gateway CA is created on first start,
+ * so `ddbgate run` works out of the box; it says where, and how to trust it.
+ */
+static int
+ensure_default_ca(const struct config *cfg, char *err, size_t errlen)
+{
+	if (access(cfg->tls.ca_cert, F_OK) == 0 ||
+	    access(cfg->tls.ca_key, F_OK) == 0)
+		return 0;
+	if (ca_create(cfg->state_dir, default_ca_domains,
+	    sizeof(default_ca_domains) / sizeof(default_ca_domains[0]), err,
+	    errlen) != 0)
+		return -1;
+	log_info("created the gateway CA %s (key %s); clients trust it with "
+	    "AWS_CA_BUNDLE=%s or by adding it to their CA bundle",
+	    cfg->tls.ca_cert, cfg->tls.ca_key, cfg->tls.ca_cert);
+	return 0;
+}
+
+/* Modes this version serves; the others are refused, never half-served. */
+static int
+check_modes(const struct config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].mode != LISTENER_SNI) {
+			snprintf(err, errlen, "%s: listeners[%zu] (%s): mode %s "
+			    "is not available in this version; use sni",
+			    cfg->path, i, cfg->listeners[i].address,
+			    config_mode_name(cfg->listeners[i].mode));
+			return -1;
+		}
+	return 0;
+}
+
+static int
+load_parts(struct snapshot *snap, bool defaults, char *err, size_t errlen)
+{
+	const struct config *cfg = snap->cfg;
+	char why[CONFIG_ERR_MAX];
+
+	if (check_modes(cfg, err, errlen) != 0)
+		return -1;
+	if (defaults && ensure_default_ca(cfg, err, errlen) != 0)
+		return -1;
+	if (cfg->tls.ca_cert != NULL) {
+		snap->ca = ca_load(cfg->tls.ca_cert, cfg->tls.ca_key, why,
+		    sizeof(why));
+		if (snap->ca == NULL) {
+			snprintf(err, errlen, "%s: tls.ca_cert: %s", cfg->path,
+			    why);
+			return -1;
+		}
+	}
+	snap->tls_server = tls_server_new(cfg, snap->ca, why, sizeof(why));
+	if (snap->tls_server == NULL) {
+		snprintf(err, errlen, "%s: tls.certificates: %s", cfg->path,
+		    why);
+		return -1;
+	}
+	snap->upstream_tls = xcalloc(cfg->nendpoints,
+	    sizeof(*snap->upstream_tls));
+	for (size_t i = 0; i < cfg->nendpoints; i++) {
+		const struct conf_endpoint *ep = &cfg->endpoints[i];
+
+		snap->upstream_tls[i] = tls_client_new(ep->ca_file, why,
+		    sizeof(why));
+		if (snap->upstream_tls[i] == NULL) {
+			snprintf(err, errlen, "%s: endpoints[%zu].ca_file "
+			    "(endpoint %s): %s", cfg->path, i, ep->name, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct snapshot *
+snapshot_load(const char *path, unsigned generation, char *err,
+    size_t errlen)
+{
+	struct snapshot *snap = xcalloc(1, sizeof(*snap));
+
+	atomic_init(&snap->refs, 1);
+	snap->generation = generation;
+	snap->cfg = path != NULL ? config_load_file(path, err, errlen) :
+	    config_defaults(err, errlen);
+	if (snap->cfg == NULL ||
+	    load_parts(snap, path == NULL, err, errlen) != 0) {
+		snapshot_unref(snap);
+		return NULL;
+	}
+	return snap;
+}
+
+struct snapshot *
+snapshot_ref(struct snapshot *snap)
+{
+	atomic_fetch_add_explicit(&snap->refs, 1, memory_order_relaxed);
+	return snap;
+}
+
+void
+snapshot_unref(struct snapshot *snap)
+{
+	if (snap == NULL ||
+	    atomic_fetch_sub_explicit(&snap->refs, 1,
+	    memory_order_acq_rel) != 1)
+		return;
+	if (snap->upstream_tls != NULL)
+		for (size_t i = 0; i < snap->cfg->nendpoints; i++)
+			tls_client_free(snap->upstream_tls[i]);
+	free(snap->upstream_tls);
+	tls_server_free(snap->tls_server);
+	ca_free(snap->ca);
+	config_free(snap->cfg);
+	free(snap);
+}
+
+void
+snapshot_describe(const struct snapshot *snap, FILE *out)
+{
+	tls_server_describe(snap->tls_server, out);
+	if (snap->ca != NULL)
+		fprintf(out, "gateway CA %s: mints certificates for endpoint "
+		    "hosts without a static certificate\n",
+		    snap->cfg->tls.ca_cert);
+}

@@ -1,0 +1,38 @@
+/*
+ * tls_client — upstream TLS: one client SSL_CTX per endpoint and
+ * snapshot, always verifying. The chain is checked against the endpoint's
+ * ca_file and the certificate name against the name the client asked for
+ * (never the routing name); SNI carries that same name. TLS 1.2+ only.
+ * There is no way to turn verification off.
+ */
+#ifndef DDBGATE_TLS_CLIENT_H
+#define DDBGATE_TLS_CLIENT_H
+
+#include <stddef.h>
+#include <openssl/ssl.h>
+
+struct tls_client;
+
+/* Builds a verifying context trusting the PEM bundle ca_file. Returns
+ * NULL with "ca_file: reason" in err. */
+struct tls_client *tls_client_new(const char *ca_file, char *err,
+    size_t errlen);
+
+void tls_client_free(struct tls_client *tc);
+
+/*
+ * A new client SSL that sends SNI = name and accepts only a certificate
+ * valid for name (a DNS name, or an IP literal matched against IP SANs).
+ * Returns NULL on failure.
+ */
+SSL *tls_client_ssl_new(struct tls_client *tc, const char *name);
+
+/*
+ * After a failed handshake: writes the reason (OpenSSL's verification
+ * error text when verification failed, else the TLS error) into buf and
+ * returns 1 if it was a certificate failure, 0 for a protocol failure.
+ */
+int tls_client_failure(SSL *ssl, unsigned long ssl_err, char *buf,
+    size_t len);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * upstream — see upstream.h. The pool is a most-recently-used list: the
+ * warmest connection is reused first, the coldest ones time out.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "cidr.h"
+#include "log.h"
+#include "upstream.h"
+
+TAILQ_HEAD(conn_list, upstream_conn);
+
+struct upstream_pool {
+	struct event_base *base;
+	unsigned max_idle_per_key;
+	unsigned idle_timeout_s;
+	struct conn_list idle;
+	size_t nidle;
+};
+
+struct upstream_pool *
+upstream_pool_new(struct event_base *base, unsigned max_idle_per_key,
+    unsigned idle_timeout_s)
+{
+	struct upstream_pool *pool = calloc(1, sizeof(*pool));
+
+	if (pool == NULL)
+		return NULL;
+	pool->base = base;
+	pool->max_idle_per_key = max_idle_per_key;
+	pool->idle_timeout_s = idle_timeout_s;
+	TAILQ_INIT(&pool->idle);
+	return pool;
+}
+
+void
+upstream_pool_free(struct upstream_pool *pool)
+{
+	struct upstream_conn *c;
+
+	if (pool == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&pool->idle)) != NULL) {
+		TAILQ_REMOVE(&pool->idle, c, link);
+		upstream_conn_free(c);
+	}
+	free(pool);
+}
+
+struct upstream_conn *
+upstream_conn_new(struct bufferevent *bev, const struct sockaddr *addr,
+    unsigned generation, size_t endpoint, const char *name)
+{
+	struct upstream_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->bev = bev;
+	memcpy(&c->addr, addr, addr->sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	sockaddr_format(addr, c->addr_str, sizeof(c->addr_str));
+	c->generation = generation;
+	c->endpoint = endpoint;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	return c;
+}
+
+void
+upstream_conn_free(struct upstream_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+pool_drop(struct upstream_conn *c, const char *why)
+{
+	struct upstream_pool *pool = c->pool;
+
+	log_debug("upstream %s (%s): idle connection closed: %s", c->addr_str,
+	    c->name, why);
+	TAILQ_REMOVE(&pool->idle, c, link);
+	pool->nidle--;
+	upstream_conn_free(c);
+}
+
+/* An idle connection must stay silent: bytes now are a protocol error. */
+static void
+on_idle_read(struct bufferevent *bev, void *arg)
+{
+	pool_drop(arg, "unexpected bytes while idle");
+}
+
+static void
+on_idle_event(struct bufferevent *bev, short what, void *arg)
+{
+	pool_drop(arg, (what & BEV_EVENT_TIMEOUT) ? "idle timeout" :
+	    (what & BEV_EVENT_EOF) ? "closed by the server" : "error");
+}
+
+static bool
+same_key(const struct upstream_conn *c, unsigned generation, size_t endpoint,
+    const char *name)
+{
+	return c->generation == generation && c->endpoint == endpoint &&
+	    strcmp(c->name, name) == 0;
+}
+
+struct upstream_conn *
+upstream_pool_take(struct upstream_pool *pool, unsigned generation,
+    size_t endpoint, const char *name)
+{
+	struct upstream_conn *c;
+
+	TAILQ_FOREACH(c, &pool->idle, link)
+		if (same_key(c, generation, endpoint, name))
+			break;
+	if (c == NULL)
+		return NULL;
+	TAILQ_REMOVE(&pool->idle, c, link);
+	pool->nidle--;
+	c->pool = NULL;
+	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	return c;
+}
+
+void
+upstream_pool_put(struct upstream_pool *pool, struct upstream_conn *c)
+{
+	struct timeval idle = { .tv_sec = pool->idle_timeout_s };
+	struct upstream_conn *o;
+	unsigned same = 0;
+
+	TAILQ_FOREACH(o, &pool->idle, link)
+		if (same_key(o, c->generation, c->endpoint, c->name))
+			same++;
+	if (same >= pool->max_idle_per_key ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0) {
+		upstream_conn_free(c);
+		return;
+	}
+	c->pool = pool;
+	TAILQ_INSERT_HEAD(&pool->idle, c, link);
+	pool->nidle++;
+	bufferevent_setcb(c->bev, on_idle_read, NULL, on_idle_event, c);
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+size_t
+upstream_pool_idle(const struct upstream_pool *pool)
+{
+	return pool->nidle;
+}

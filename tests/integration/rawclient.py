@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""rawclient.py — exact-bytes HTTP/1.1-over-TLS client for the ddbgate tests.
+
+  rawclient.py build --host H --target T [--body JSON] [--header 'Name: value']...
+                     [--lower-names] [--akid K --secret S --region R --service dynamodb]
+      Print one SigV4-signed DynamoDB request (CRLF line ends) on stdout, exactly
+      as it will be sent.  Header order and spelling are as written here, so the
+      tests can check that ddbgate changes none of them.
+
+  rawclient.py send --connect ADDR:PORT [--sni NAME] (--cafile CA | --insecure)
+                    --in FILE [--responses N] [--timeout S] [--out FILE]
+      Open one TLS connection, send the whole of FILE in a single write (several
+      requests in it = pipelining), read N responses framed by Content-Length
+      (or until the peer closes), print one JSON object per response:
+      {"status": 200, "headers": [[name, value], ...], "body": "..."}.
+      --out saves the raw bytes received.  Exit 0 when N responses were read,
+      3 when fewer (the JSON lines printed still describe what came).
+
+  rawclient.py curltrace TRACEFILE
+      Print the application bytes curl sent ("=> Send header" and "=> Send
+      data" blocks of `curl --trace`, not the TLS records), in order: the
+      exact request bytes to compare with what the upstream received.
+"""
+import argparse
+import datetime
+import hashlib
+import hmac
+import json
+import socket
+import ssl
+import sys
+import time
+
+
+def _hmac(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+
+def sign_request(method, host, path, headers, body, akid, secret, region, service, now=None):
+    """Return the Authorization value (SigV4) for headers (list of (name, value))."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    day = amz_date[:8]
+    canon = {}
+    for name, value in headers:
+        canon.setdefault(name.lower(), []).append(" ".join(value.split()))
+    signed = sorted(canon)
+    canonical_headers = "".join("%s:%s\n" % (n, ",".join(canon[n])) for n in signed)
+    creq = "\n".join([method, path, "", canonical_headers, ";".join(signed),
+                      hashlib.sha256(body).hexdigest()])
+    scope = "%s/%s/%s/aws4_request" % (day, region, service)
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+    k = _hmac(("AWS4" + secret).encode(), day)
+    k = _hmac(k, region)
+    k = _hmac(k, service)
+    k = _hmac(k, "aws4_request")
+    sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+    return "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
+        akid, scope, ";".join(signed), sig)
+
+
+def cmd_build(a):
+    body = a.body.encode()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    headers = [("Host", a.host),
+               ("X-Amz-Date", now.strftime("%Y%m%dT%H%M%SZ")),
+               ("X-Amz-Target", a.target),
+               ("Content-Type", "application/x-amz-json-1.0")]
+    for h in a.header:
+        name, _, value = h.partition(":")
+        headers.append((name.strip(), value.strip()))
+    if a.lower_names:
+        headers = [(n.lower(), v) for n, v in headers]
+    auth = sign_request("POST", a.host, "/", headers, body, a.akid, a.secret, a.region, a.service, now)
+    lines = ["POST / HTTP/1.1"]
+    lines += ["%s: %s" % (n, v) for n, v in headers]
+    lines.append(("authorization" if a.lower_names else "Authorization") + ": " + auth)
+    lines.append(("content-length" if a.lower_names else "Content-Length") + ": %d" % len(body))
+    sys.stdout.buffer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    return 0
+
+
+def read_response(sock, buf, deadline):
+    """Read one response; return (response dict or None, remaining buffer, closed)."""
+    closed = False
+    while b"\r\n\r\n" not in buf:
+        if time.time() > deadline:
+            return None, buf, closed
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if not data:
+            return None, buf, True
+        buf += data
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
+    headers = []
+    length = None
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers.append([name, value.strip()])
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    if length is None:  # read to close
+        while time.time() < deadline:
+            try:
+                data = sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not data:
+                closed = True
+                break
+            rest += data
+        length = len(rest)
+    while len(rest) < length and time.time() < deadline:
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if not data:
+            closed = True
+            break
+        rest += data
+    body, buf = rest[:length], rest[length:]
+    return ({"status": status, "reason": parts[2] if len(parts) > 2 else "",
+             "headers": headers, "body": body.decode("utf-8", "replace")}, buf, closed)
+
+
+class Recording:
+    """A socket wrapper that keeps every byte received (for --out)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.raw = b""
+
+    def recv(self, n):
+        data = self.sock.recv(n)
+        self.raw += data
+        return data
+
+
+def cmd_send(a):
+    data = open(a.infile, "rb").read()
+    host, port = a.connect.rsplit(":", 1)
+    if a.insecure:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ctx = ssl.create_default_context(cafile=a.cafile)
+    ctx.set_alpn_protocols(["http/1.1"])
+    raw = socket.create_connection((host, int(port)), timeout=a.timeout)
+    tls = ctx.wrap_socket(raw, server_hostname=a.sni)
+    tls.settimeout(0.5)
+    tls.sendall(data)
+    sock = Recording(tls)
+    deadline = time.time() + a.timeout
+    buf = b""
+    got = 0
+    try:
+        while got < a.responses:
+            resp, buf, closed = read_response(sock, buf, deadline)
+            if resp is None:
+                break
+            got += 1
+            print(json.dumps(resp), flush=True)
+            if closed:
+                break
+    except (ssl.SSLError, OSError) as e:
+        print(json.dumps({"error": str(e)}), flush=True)
+    if a.out:
+        with open(a.out, "wb") as f:
+            f.write(sock.raw)
+    tls.close()
+    return 0 if got == a.responses else 3
+
+
+def cmd_curltrace(a):
+    out = b""
+    keep = False
+    for line in open(a.trace, "r", encoding="latin-1"):
+        if line.startswith("=> ") or line.startswith("<= ") or line.startswith("== "):
+            keep = line.startswith("=> Send header") or line.startswith("=> Send data")
+            continue
+        if keep and len(line) > 6 and line[4] == ":":
+            out += bytes(int(tok, 16) for tok in line[6:6 + 48].split())
+    sys.stdout.buffer.write(out)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--host", required=True)
+    b.add_argument("--target", required=True)
+    b.add_argument("--body", default="{}")
+    b.add_argument("--header", action="append", default=[])
+    b.add_argument("--lower-names", action="store_true")
+    b.add_argument("--akid", default="AKIDDDBGATETEST00001")
+    b.add_argument("--secret", default="ddbgate-test-secret-key-not-real-000000")
+    b.add_argument("--region", default="us-east-1")
+    b.add_argument("--service", default="dynamodb")
+    s = sub.add_parser("send")
+    s.add_argument("--connect", required=True)
+    s.add_argument("--sni")
+    s.add_argument("--cafile")
+    s.add_argument("--insecure", action="store_true")
+    s.add_argument("--in", dest="infile", required=True)
+    s.add_argument("--responses", type=int, default=1)
+    s.add_argument("--timeout", type=float, default=10.0)
+    s.add_argument("--out")
+    c = sub.add_parser("curltrace")
+    c.add_argument("trace")
+    a = ap.parse_args()
+    return {"build": cmd_build, "send": cmd_send, "curltrace": cmd_curltrace}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -65,7 +65,7 @@
 /* One minted certificate for one name. */
 struct leaf {
 	struct leaf	*next;		/* hash chain */
-	struct leaf	*older;		/* superseded leaves, kept for holders */
+	struct leaf	*older;		/* superseded, kept for holders */
 	X509		*cert;
 	EVP_PKEY	*key;
 	time_t		 not_after;
@@ -196,6 +196,21 @@ dns_name_normalize(const char *name, char *out)
 		out[i] = (name[i] >= 'A' && name[i] <= 'Z') ?
 		    name[i] - 'A' + 'a' : name[i];
 	return NULL;
+}
+
+/*
+ * Copies a dNSName subtree for ca_create, lower case, into out
+ * (DNS_NAME_MAX + 2 bytes): a host name, optionally after one leading dot
+ * (see dns_within). Returns NULL, or why it is refused.
+ */
+static const char *
+subtree_normalize(const char *s, char *out)
+{
+	if (s == NULL)
+		return "missing";
+	if (s[0] == '.')
+		*out++ = *s++;
+	return dns_name_normalize(s, out);
 }
 
 /*
@@ -330,10 +345,14 @@ general_name_dns(const char *name)
 	return gen;
 }
 
-/* Critical nameConstraints with one permitted dNSName subtree per name. */
+/*
+ * Critical nameConstraints with one permitted dNSName subtree per name
+ * (checked already by permitted_check).
+ */
 static int
 ext_add_name_constraints(X509 *x, const char *const *permitted, size_t n)
 {
+	char base[DNS_NAME_MAX + 2];
 	NAME_CONSTRAINTS *nc;
 	GENERAL_SUBTREE *sub;
 	size_t i;
@@ -347,7 +366,9 @@ ext_add_name_constraints(X509 *x, const char *const *permitted, size_t n)
 		if ((sub = GENERAL_SUBTREE_new()) == NULL)
 			goto out;
 		GENERAL_NAME_free(sub->base);
-		sub->base = general_name_dns(permitted[i]);
+		sub->base = NULL;
+		if (subtree_normalize(permitted[i], base) == NULL)
+			sub->base = general_name_dns(base);
 		if (sub->base == NULL ||
 		    sk_GENERAL_SUBTREE_push(nc->permittedSubtrees, sub) == 0) {
 			GENERAL_SUBTREE_free(sub);
@@ -427,6 +448,7 @@ ext_add_akid(X509 *x, X509 *issuer)
 static void
 ca_common_name(char *out, size_t len)
 {
+	static const char prefix[] = "ddbgate gateway CA ";
 	char host[256];
 	size_t i;
 
@@ -437,9 +459,8 @@ ca_common_name(char *out, size_t len)
 		if (!label_char((unsigned char)host[i]) && host[i] != '.')
 			host[i] = '-';
 	}
-	snprintf(out, len, "ddbgate gateway CA %s", host);
-	if (strlen(out) > CN_MAX)
-		out[CN_MAX] = '\0';
+	snprintf(out, len, "%s%.*s", prefix, (int)(CN_MAX - strlen(prefix)),
+	    host);
 }
 
 static int
@@ -506,7 +527,8 @@ leaf_build(const struct ca *ca, EVP_PKEY *key, const char *name, time_t now,
 	    ext_add_conf(x, ca->cert, NID_ext_key_usage, "serverAuth") == -1 ||
 	    ext_add_san(x, name, long_name) == -1 ||
 	    ext_add_akid(x, ca->cert) == -1 ||
-	    ext_add_conf(x, ca->cert, NID_subject_key_identifier, "hash") == -1 ||
+	    ext_add_conf(x, ca->cert, NID_subject_key_identifier,
+	    "hash") == -1 ||
 	    X509_sign(x, ca->key, EVP_sha256()) == 0) {
 		X509_free(x);
 		return NULL;
@@ -516,26 +538,20 @@ leaf_build(const struct ca *ca, EVP_PKEY *key, const char *name, time_t now,
 
 /* --- ca_create ---------------------------------------------------------- */
 
-/* Validates the subtrees given to ca_create; a leading dot is allowed. */
+/* Validates the subtrees given to ca_create. */
 static int
 permitted_check(const char *const *permitted, size_t n, char *err,
     size_t errlen)
 {
-	char tmp[DNS_NAME_MAX + 1];
-	const char *why, *s;
+	char tmp[DNS_NAME_MAX + 2];
+	const char *why;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		s = permitted[i];
-		if (s != NULL && s[0] == '.')
-			s++;
-		if (s == NULL)
-			why = "missing";
-		else
-			why = dns_name_normalize(s, tmp);
-		if (why != NULL) {
+		if ((why = subtree_normalize(permitted[i], tmp)) != NULL) {
 			errorf(err, errlen, "permitted name \"%s\": %s",
-			    s != NULL ? permitted[i] : "(null)", why);
+			    permitted[i] != NULL ? permitted[i] : "(null)",
+			    why);
 			return -1;
 		}
 	}
@@ -754,6 +770,12 @@ out:
 	return rc;
 }
 
+/*
+ * See ca.h. permitted entries are host names, or ".name" for the names
+ * below one only; they are written in lower case. Missing parents of dir
+ * are made 0755. On failure no key or certificate file of this call is
+ * left behind (directories it made stay).
+ */
 int
 ca_create(const char *dir, const char *const *permitted, size_t n,
     char *err, size_t errlen)
@@ -847,13 +869,37 @@ time_format(time_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* Checks that ca's certificate is valid now; notes when it ends. */
+static int
+ca_check_dates(struct ca *ca, const char *cert_path, char *err,
+    size_t errlen)
+{
+	char when[32];
+	time_t not_before, now = time(NULL);
+
+	if (asn1_time_get(X509_get0_notBefore(ca->cert), &not_before) == -1 ||
+	    asn1_time_get(X509_get0_notAfter(ca->cert), &ca->not_after) == -1) {
+		ssl_errorf(err, errlen, "%s: unreadable validity", cert_path);
+		return -1;
+	}
+	if (not_before > now) {
+		errorf(err, errlen, "%s: not valid before %s", cert_path,
+		    time_format(not_before, when, sizeof(when)));
+		return -1;
+	}
+	if (ca->not_after <= now) {
+		errorf(err, errlen, "%s: expired on %s", cert_path,
+		    time_format(ca->not_after, when, sizeof(when)));
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks that ca's certificate can sign leaves now, with its key. */
 static int
 ca_check(struct ca *ca, const char *cert_path, const char *key_path,
     char *err, size_t errlen)
 {
-	char when[32];
-	time_t not_before, now = time(NULL);
 	int type = EVP_PKEY_get_base_id(ca->key);
 	const char *type_name = EVP_PKEY_get0_type_name(ca->key);
 
@@ -875,22 +921,7 @@ ca_check(struct ca *ca, const char *cert_path, const char *key_path,
 		    "present, keyCertSign)", cert_path);
 		return -1;
 	}
-	if (asn1_time_get(X509_get0_notBefore(ca->cert), &not_before) == -1 ||
-	    asn1_time_get(X509_get0_notAfter(ca->cert), &ca->not_after) == -1) {
-		ssl_errorf(err, errlen, "%s: unreadable validity", cert_path);
-		return -1;
-	}
-	if (not_before > now) {
-		errorf(err, errlen, "%s: not valid before %s", cert_path,
-		    time_format(not_before, when, sizeof(when)));
-		return -1;
-	}
-	if (ca->not_after <= now) {
-		errorf(err, errlen, "%s: expired on %s", cert_path,
-		    time_format(ca->not_after, when, sizeof(when)));
-		return -1;
-	}
-	return 0;
+	return ca_check_dates(ca, cert_path, err, errlen);
 }
 
 /* Copies the dNSName bases of subs, lower case; other types are skipped. */
@@ -969,6 +1000,11 @@ ca_constraints_read(struct ca *ca, const char *cert_path, char *err,
 	return rc;
 }
 
+/*
+ * See ca.h. Operator CAs may have EC or RSA keys; the certificate must be
+ * valid now, and its dNSName constraints, if any, bound what ca_leaf()
+ * will mint.
+ */
 struct ca *
 ca_load(const char *cert_path, const char *key_path, char *err,
     size_t errlen)
@@ -1010,6 +1046,7 @@ leaf_free(struct leaf *leaf)
 	}
 }
 
+/* Frees ca with every leaf it ever minted; ca may be NULL. */
 void
 ca_free(struct ca *ca)
 {
@@ -1128,6 +1165,12 @@ leaf_get(struct ca *ca, const char *name, time_t now, char *err,
 	return fresh;
 }
 
+/*
+ * See ca.h. name is compared in lower case. Refused: names that are not
+ * host names (no wildcards, addresses or trailing dots), names outside
+ * the CA's name constraints, and new names past CA_NAMES_MAX. Callers
+ * block while another thread mints (the lock is held throughout).
+ */
 int
 ca_leaf(struct ca *ca, const char *name, X509 **cert, EVP_PKEY **key,
     char *err, size_t errlen)
@@ -1155,12 +1198,14 @@ ca_leaf(struct ca *ca, const char *name, X509 **cert, EVP_PKEY **key,
 	return leaf != NULL ? 0 : -1;
 }
 
+/* See ca.h. */
 X509 *
 ca_certificate(const struct ca *ca)
 {
 	return ca->cert;
 }
 
+/* See ca.h. Counts re-mints too; readable without the lock. */
 unsigned long
 ca_minted_count(const struct ca *ca)
 {

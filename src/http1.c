@@ -20,39 +20,41 @@
 
 #define CHUNK_LINE_MAX 1024 /* bytes of a chunk-size line before CRLF */
 
-/* Byte classes: token char, field-value byte, visible ASCII (targets). */
+/*
+ * Byte classes: C_T token char (RFC 9110 section 5.6.2), C_V field-value
+ * byte (HTAB, SP, VCHAR, obs-text), C_R request-target byte (VCHAR).
+ */
 #define C_T 1
 #define C_V 2
 #define C_R 4
-#define TVR (C_T | C_V | C_R)
-#define VR (C_V | C_R)
-#define V_ C_V
+
+/* Table shorthand: T token char, R other VCHAR, V SP/HTAB/obs-text. */
+#define T (C_T | C_V | C_R)
+#define R (C_V | C_R)
+#define V C_V
 
 static const unsigned char char_class[256] = {
-	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, V_, 0, 0, 0, 0, 0, 0,
-	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x20  SP  !    "   #    $    %    &    '    (   )   *    +    ,   -    .    / */
-	V_, TVR, VR, TVR, TVR, TVR, TVR, TVR, VR, VR, TVR, TVR, VR, TVR, TVR, VR,
-	/* 0x30  0-9, then : ; < = > ? */
-	TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, VR, VR, VR, VR, VR, VR,
-	/* 0x40  @, A-O */
-	VR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR,
-	/* 0x50  P-Z, [ \ ] ^ _ */
-	TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, VR, VR, VR, TVR, TVR,
-	/* 0x60  `, a-o */
-	TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR,
-	/* 0x70  p-z, { | } ~ DEL */
-	TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, TVR, VR, TVR, VR, TVR, 0,
-	/* 0x80-0xff: obs-text, allowed in values only */
-	V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_,
-	V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_,
-	V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_,
-	V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_,
-	V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_,
-	V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_,
-	V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_,
-	V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_, V_,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, V, 0, 0, 0, 0, 0, 0, /* 0x00, HTAB */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	V, T, R, T, T, T, T, T, R, R, T, T, R, T, T, R, /* SP !"#$%&'()*+,-./ */
+	T, T, T, T, T, T, T, T, T, T, R, R, R, R, R, R, /* 0-9 :;<=>? */
+	R, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, /* @ A-O */
+	T, T, T, T, T, T, T, T, T, T, T, R, R, R, T, T, /* P-Z [\]^_ */
+	T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, /* ` a-o */
+	T, T, T, T, T, T, T, T, T, T, T, R, T, R, T, 0, /* p-z {|}~ DEL */
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, /* 0x80-0xff */
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
 };
+
+#undef T
+#undef R
+#undef V
 
 /* The part of the buffer being read: at most max_head bytes. */
 struct cursor {
@@ -282,7 +284,7 @@ parse_version(struct cursor *c, int *minor, enum http1_error short_err,
 	return HTTP1_OK;
 }
 
-/* Whether s[0..n) is a URI scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). */
+/* Whether s[0..n) is a scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). */
 static bool
 is_scheme(const char *s, size_t n)
 {
@@ -460,8 +462,9 @@ parse_field_line(struct cursor *c, struct http1_header *h,
 		return need_more(c, err);
 	if (!is_line_end(peek(c)))
 		return fail(err, HTTP1_E_HEADER_VALUE);
-	for (vend = c->pos; vend > vstart && is_ows(c->buf[vend - 1]); vend--)
-		continue;
+	vend = c->pos;
+	while (vend > vstart && is_ows((unsigned char)c->buf[vend - 1]))
+		vend--;
 	h->value = c->buf + vstart;
 	h->value_len = vend - vstart;
 	return eat_crlf(c, err);

@@ -45,7 +45,7 @@
 #define RELAY_LOW (64 * 1024)	/* resume below this */
 
 struct session {
-	uint64_t id;
+	uint64_t id;	/* per worker; logs say "worker.id" */
 	enum session_state state;
 	struct worker *worker;		   /* not owned */
 	struct snapshot *snap;		   /* one reference, owned */
@@ -77,7 +77,7 @@ struct session {
 	int connect_fd;			/* -1 unless CONNECTING */
 	struct event *connect_ev;	/* owned, while CONNECTING */
 	enum proxy_error_kind connect_error;
-	char connect_msg[256];
+	char connect_msg[512];
 	struct upstream_conn *up;	/* owned while attached */
 	bool up_reused;
 
@@ -127,8 +127,8 @@ slog(const struct session *s, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_msg(level, "session %llu client %s host %s [%s]: %s",
-	    (unsigned long long)s->id, s->client,
+	log_msg(level, "session %u.%llu client %s host %s [%s]: %s",
+	    s->worker->id, (unsigned long long)s->id, s->client,
 	    s->host[0] ? s->host : "-", session_state_name(s->state), msg);
 }
 
@@ -153,8 +153,9 @@ set_state(struct session *s, enum session_state next)
 
 	if (next != SESSION_CLOSING && next != SESSION_READ_HEAD &&
 	    (allowed[s->state] & (1u << next)) == 0) {
-		log_msg(LOG_LEVEL_ERR, "%s:%d: session %llu: bad transition "
-		    "%s -> %s", __FILE__, __LINE__, (unsigned long long)s->id,
+		log_msg(LOG_LEVEL_ERR, "%s:%d: session %u.%llu: bad transition "
+		    "%s -> %s", __FILE__, __LINE__, s->worker->id,
+		    (unsigned long long)s->id,
 		    session_state_name(s->state), session_state_name(next));
 		abort();
 	}
@@ -277,7 +278,7 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	close_after = close_after || !s->req.keep_alive;
-	snprintf(rid, sizeof(rid), "ddbgate-%llx-%u",
+	snprintf(rid, sizeof(rid), "ddbgate-%u-%llu-%u", s->worker->id,
 	    (unsigned long long)s->id, s->requests + 1);
 	n = proxy_error_format(out, sizeof(out), kind, msg, rid, close_after);
 	slog(s, kind >= PE_DNS_ERROR ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
@@ -1005,7 +1006,7 @@ session_new(struct worker *w, const struct conf_listener *l, int fd,
 		close(fd);
 		return NULL;
 	}
-	s->id = ((uint64_t)w->id << 48) | ++w->next_session;
+	s->id = ++w->next_session;
 	s->worker = w;
 	s->snap = snapshot_ref(w->snap);
 	s->listener = l;

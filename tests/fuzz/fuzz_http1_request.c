@@ -11,6 +11,7 @@
 
 #define FUZZ_MAX_HEAD 4096
 #define FUZZ_MAX_PIPELINE 8
+#define FUZZ_ALL_PREFIXES 256 /* inputs this small: check every prefix */
 
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)
 
@@ -77,12 +78,15 @@ one_request(const char *buf, size_t len)
 	struct http1_request req;
 	enum http1_error err, err2;
 	enum http1_status st;
-	size_t taken;
+	size_t taken, k;
 
 	st = http1_parse_request(buf, len, FUZZ_MAX_HEAD, &req, &err);
 	CHECK((st == HTTP1_ERROR) == (err != HTTP1_E_NONE));
 	CHECK(http1_error_str(err) != NULL);
-	if (len > 0)
+	if (len <= FUZZ_ALL_PREFIXES) {
+		for (k = 0; k < len; k++)
+			check_prefix(buf, len, k, st, err);
+	} else
 		check_prefix(buf, len, len / 2, st, err);
 	if (st != HTTP1_OK)
 		return 0;

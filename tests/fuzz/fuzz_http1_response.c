@@ -13,6 +13,7 @@
 #define FUZZ_MAX_HEAD 4096
 #define FUZZ_MAX_TRAILER 256
 #define FUZZ_MAX_INTERIM 4
+#define FUZZ_BYTEWISE 512 /* chunked bodies this small: also byte by byte */
 
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)
 
@@ -52,6 +53,25 @@ check_response(const struct http1_response *resp, const char *buf,
 		    "content-length") == 0);
 }
 
+/* One byte per call gives the same answer as one pass. */
+static void
+check_chunked_bytewise(const char *buf, size_t len, enum http1_status st,
+    enum http1_error err, size_t consumed)
+{
+	struct http1_chunked ch;
+	enum http1_status bst = HTTP1_AGAIN;
+	enum http1_error berr = HTTP1_E_NONE;
+	size_t i, n, total = 0;
+
+	http1_chunked_init(&ch);
+	for (i = 0; i < len && bst == HTTP1_AGAIN; i++) {
+		bst = http1_chunked_scan(&ch, buf + i, 1, FUZZ_MAX_TRAILER, &n,
+		    &berr);
+		total += n;
+	}
+	CHECK(bst == st && berr == err && total == consumed);
+}
+
 static void
 check_chunked(const char *buf, size_t len, unsigned split_byte)
 {
@@ -76,6 +96,8 @@ check_chunked(const char *buf, size_t len, unsigned split_byte)
 		    FUZZ_MAX_TRAILER, &n2b, &err2);
 	}
 	CHECK(st1 == st2 && err1 == err2 && n1 == n2a + n2b);
+	if (len <= FUZZ_BYTEWISE)
+		check_chunked_bytewise(buf, len, st1, err1, n1);
 }
 
 /* A prefix answers AGAIN, or exactly what the whole input answers. */

@@ -2,7 +2,8 @@
 """rawclient.py — exact-bytes HTTP/1.1-over-TLS client for the ddbgate tests.
 
   rawclient.py build --host H --target T [--body JSON] [--header 'Name: value']...
-                     [--lower-names] [--akid K --secret S --region R --service dynamodb]
+                     [--raw-header 'name:  value as is '] [--lower-names]
+                     [--akid K --secret S --region R --service dynamodb]
       Print one SigV4-signed DynamoDB request (CRLF line ends) on stdout, exactly
       as it will be sent.  Header order and spelling are as written here, so the
       tests can check that ddbgate changes none of them.
@@ -13,7 +14,8 @@
       requests in it = pipelining), read N responses framed by Content-Length
       (or until the peer closes), print one JSON object per response:
       {"status": 200, "headers": [[name, value], ...], "body": "..."}.
-      --out saves the raw bytes received.  Exit 0 when N responses were read,
+      --out saves the raw bytes received; --save-dir D writes response i as
+      D/resp.i.headers and D/resp.i.body.  Exit 0 when N responses were read,
       3 when fewer (the JSON lines printed still describe what came).
 
   rawclient.py curltrace TRACEFILE
@@ -71,9 +73,13 @@ def cmd_build(a):
         headers.append((name.strip(), value.strip()))
     if a.lower_names:
         headers = [(n.lower(), v) for n, v in headers]
+    for line in a.raw_header:  # sent verbatim, signed with its value as SigV4 canonicalises it
+        name, _, value = line.partition(":")
+        headers.append((name, value))
     auth = sign_request("POST", a.host, "/", headers, body, a.akid, a.secret, a.region, a.service, now)
     lines = ["POST / HTTP/1.1"]
-    lines += ["%s: %s" % (n, v) for n, v in headers]
+    raw_names = set(line.partition(":")[0] for line in a.raw_header)
+    lines += ["%s:%s" % (n, v) if n in raw_names else "%s: %s" % (n, v) for n, v in headers]
     lines.append(("authorization" if a.lower_names else "Authorization") + ": " + auth)
     lines.append(("content-length" if a.lower_names else "Content-Length") + ": %d" % len(body))
     sys.stdout.buffer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
@@ -129,6 +135,16 @@ def read_response(sock, buf, deadline):
              "headers": headers, "body": body.decode("utf-8", "replace")}, buf, closed)
 
 
+def save_response(d, i, resp):
+    """Write response i as d/resp.i.headers (status line + header lines) and d/resp.i.body."""
+    with open("%s/resp.%d.headers" % (d, i), "w") as f:
+        f.write("HTTP/1.1 %d %s\r\n" % (resp["status"], resp["reason"]))
+        for name, value in resp["headers"]:
+            f.write("%s: %s\r\n" % (name, value))
+    with open("%s/resp.%d.body" % (d, i), "w") as f:
+        f.write(resp["body"])
+
+
 class Recording:
     """A socket wrapper that keeps every byte received (for --out)."""
 
@@ -167,6 +183,8 @@ def cmd_send(a):
                 break
             got += 1
             print(json.dumps(resp), flush=True)
+            if a.save_dir:
+                save_response(a.save_dir, got, resp)
             if closed:
                 break
     except (ssl.SSLError, OSError) as e:
@@ -200,6 +218,8 @@ def main():
     b.add_argument("--body", default="{}")
     b.add_argument("--header", action="append", default=[])
     b.add_argument("--lower-names", action="store_true")
+    b.add_argument("--raw-header", action="append", default=[],
+                   help="a header line sent exactly as given (e.g. 'x-odd:  two  spaces ')")
     b.add_argument("--akid", default="AKIDDDBGATETEST00001")
     b.add_argument("--secret", default="ddbgate-test-secret-key-not-real-000000")
     b.add_argument("--region", default="us-east-1")
@@ -213,6 +233,7 @@ def main():
     s.add_argument("--responses", type=int, default=1)
     s.add_argument("--timeout", type=float, default=10.0)
     s.add_argument("--out")
+    s.add_argument("--save-dir")
     c = sub.add_parser("curltrace")
     c.add_argument("trace")
     a = ap.parse_args()

@@ -18,7 +18,8 @@
 /* A string literal with its length, so that NUL bytes survive. */
 #define S(lit) (lit), (sizeof(lit) - 1)
 
-#define BOTOCORE_BODY "{\"TableName\":\"Orders\",\"Key\":{\"id\":{\"S\":\"1\"}}}"
+#define BOTOCORE_BODY \
+    "{\"TableName\":\"Orders\",\"Key\":{\"id\":{\"S\":\"1\"}}}"
 
 static const char botocore_head[] =
     "POST / HTTP/1.1\r\n"
@@ -31,7 +32,8 @@ static const char botocore_head[] =
     "Authorization: AWS4-HMAC-SHA256 "
     "Credential=AKIAIOSFODNN7EXAMPLE/20240102/us-east-1/dynamodb/aws4_request, "
     "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
-    "Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n"
+    "Signature=0123456789abcdef0123456789abcdef"
+    "0123456789abcdef0123456789abcdef\r\n"
     "Content-Length: 45\r\n"
     "\r\n";
 
@@ -197,7 +199,7 @@ test_request_get_without_body(void **state)
 }
 
 static void
-test_request_content_length_zero_is_length_body(void **state)
+test_request_content_length_zero_has_length(void **state)
 {
 	struct http1_request req;
 
@@ -434,7 +436,8 @@ test_request_exactly_max_headers(void **state)
 	struct http1_request req;
 	enum http1_error err;
 
-	len = (size_t)snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nHost: h\r\n");
+	len = (size_t)snprintf(buf, sizeof(buf),
+	    "GET / HTTP/1.1\r\nHost: h\r\n");
 	for (i = 1; i < HTTP1_MAX_HEADERS; i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 		    "X-%zu: %zu\r\n", i, i);
@@ -710,7 +713,8 @@ test_request_every_header_name_byte(void **state)
 static void
 test_request_every_header_value_byte(void **state)
 {
-	static const char tmpl[] = "GET / HTTP/1.1\r\nHost: h\r\nX: aZb\r\n\r\n";
+	static const char tmpl[] =
+	    "GET / HTTP/1.1\r\nHost: h\r\nX: aZb\r\n\r\n";
 	char buf[64];
 	struct http1_request req;
 	enum http1_error err;
@@ -803,7 +807,8 @@ test_request_too_many_headers(void **state)
 	struct http1_request req;
 	enum http1_error err;
 
-	len = (size_t)snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nHost: h\r\n");
+	len = (size_t)snprintf(buf, sizeof(buf),
+	    "GET / HTTP/1.1\r\nHost: h\r\n");
 	for (i = 0; i < HTTP1_MAX_HEADERS; i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 		    "X-%zu: %zu\r\n", i, i);
@@ -894,6 +899,7 @@ test_request_transfer_encoding_lookalikes(void **state)
 	/* Names that are not Transfer-Encoding are ordinary fields. */
 	assert_req_ok(S("POST / HTTP/1.1\r\nHost: h\r\n"
 	    "Transfer-Encodings: chunked\r\nX-Transfer-Encoding: chunked\r\n"
+	    "Content-Lengtx: 5\r\nTransfer-Encodinx: chunked\r\n"
 	    "Content-Length: 1\r\n\r\n"), &req);
 	assert_int_equal(req.body, HTTP1_BODY_LENGTH);
 	assert_req_ok(S("POST / HTTP/1.1\r\nHost: h\r\n"
@@ -1151,6 +1157,7 @@ test_response_status_line_shape(void **state)
 		"HTTP/1.1 -20 OK\r\n\r\n",
 		"\r\nHTTP/1.1 200 OK\r\n\r\n",
 		"HTTP/1.1\r\n\r\n",
+		"HTTP/1.1 20\r\n\r\n",
 	};
 	size_t i;
 
@@ -1228,7 +1235,8 @@ test_response_every_prefix_is_again(void **state)
 static void
 test_response_head_too_large(void **state)
 {
-	static const char msg[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	static const char msg[] =
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 	struct http1_response resp;
 	enum http1_error err;
 
@@ -1308,8 +1316,8 @@ assert_chunked_error(const char *buf, size_t len, enum http1_error want)
 	    &err), HTTP1_ERROR);
 	assert_int_equal(err, want);
 	assert_int_equal(consumed, consumed_bytewise);
-	assert_int_equal(http1_error_status(want), want == HTTP1_E_HEAD_TOO_LARGE
-	    ? 431 : 400);
+	assert_int_equal(http1_error_status(want),
+	    want == HTTP1_E_HEAD_TOO_LARGE ? 431 : 400);
 }
 
 static void
@@ -1434,6 +1442,7 @@ test_chunked_size_malformed(void **state)
 		"3\r\nabc\n0\r\n\r\n",
 		"3\r\nabc0\r\n\r\n",
 		"3\r\nabc\r\n0\n\r\n",
+		"3\r\nabc\rX0\r\n\r\n",
 	};
 	size_t i;
 
@@ -1556,7 +1565,8 @@ test_chunked_error_is_sticky(void **state)
 static void
 test_chunked_partial_is_again(void **state)
 {
-	static const char body[] = "a;x=\"y\"\r\n0123456789\r\n0\r\nT: v\r\n\r\n";
+	static const char body[] =
+	    "a;x=\"y\"\r\n0123456789\r\n0\r\nT: v\r\n\r\n";
 	struct http1_chunked ch;
 	size_t consumed, k;
 	enum http1_error err;
@@ -1740,7 +1750,7 @@ main(void)
 		cmocka_unit_test(test_request_botocore_getitem),
 		cmocka_unit_test(test_request_head_len_excludes_body),
 		cmocka_unit_test(test_request_get_without_body),
-		cmocka_unit_test(test_request_content_length_zero_is_length_body),
+		cmocka_unit_test(test_request_content_length_zero_has_length),
 		cmocka_unit_test(test_request_pipelined_two_requests),
 		cmocka_unit_test(test_request_every_prefix_is_again),
 		cmocka_unit_test(test_request_byte_by_byte_copy),

@@ -1,0 +1,299 @@
+# lib.sh — helpers for the ddbgate integration cases (sourced, bash).
+#
+# run.sh sources this file in a fresh bash for every case, then the case file.
+# A case ends with exit 0 (pass), `fail REASON` (exit 1) or `skip REASON`
+# (exit 77); run.sh turns that into "ok / not ok / skip - NAME (REASON)".
+#
+# Environment from run.sh (all exported):
+#   IT_DIR PKI T CASE_TMP       this directory, the PKI, the run's temp dir, the case's own dir
+#   DDBGATE                     the binary under test
+#   GW_IP GW_PORT GW_CFG        the main gateway instance: listener and config file
+#   GW_OUT GW_ERR               its stdout (access log) and stderr (process log)
+#   REC                         recorder directories: $REC/<name>/{conn-NNNN.in,.out,events.log}
+#   DNS DNS_BLACKHOLE           dnsmasq (127.0.0.1:5353) and the never-answering resolver
+#   AKID SECRET                 dummy credentials (also in AWS_SHARED_CREDENTIALS_FILE)
+#   CLIENT_HOSTS CLIENT_RESOLV  /etc/hosts and /etc/resolv.conf for the SDK clients
+#   HAVE_UNSHARE IN_NETNS       1 when those are available
+
+set -u
+
+CASE_PIDS=()
+
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+step() { echo "--- $*"; }
+
+case_cleanup() {
+	local p
+	for p in "${CASE_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${CASE_PIDS[@]}"; do
+		for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+}
+trap case_cleanup EXIT
+
+# need_root — skip unless we can give one client its own /etc/hosts.
+need_unshare() {
+	[ "${HAVE_UNSHARE:-0}" = 1 ] || skip "needs root and unshare --mount to give the client a private /etc/hosts"
+}
+
+# wait_port ADDR PORT [PID] — wait until ADDR:PORT accepts (100 x 0.1 s);
+# give up early when PID (the server) has exited.
+wait_port() {
+	local addr=$1 port=$2 pid=${3:-} i
+	for i in $(seq 1 100); do
+		if timeout 1 bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null; then
+			return 0
+		fi
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_bg LOGBASE CMD... — start CMD in the background, stdout to LOGBASE.out,
+# stderr to LOGBASE.err; the PID goes to $T/pids (killed by run.sh's EXIT trap
+# whatever happens) and to this case's list (killed when the case ends).
+# Sets BG_PID.
+start_bg() {
+	local base=$1
+	shift
+	"$@" >"$base.out" 2>"$base.err" &
+	BG_PID=$!
+	echo "$BG_PID" >>"$T/pids"
+	CASE_PIDS+=("$BG_PID")
+}
+
+# start_ddbgate CONFIG LOGBASE ADDR PORT — run a case-local ddbgate; sets BG_PID.
+start_ddbgate() {
+	local cfg=$1 base=$2 addr=$3 port=$4
+	start_bg "$base" "$DDBGATE" run -c "$cfg"
+	if ! wait_port "$addr" "$port" "$BG_PID"; then
+		echo "ddbgate stderr:"; tail -n 40 "$base.err"
+		fail "case-local ddbgate did not listen on $addr:$port"
+	fi
+}
+
+# with_hosts CMD... — run CMD in a private mount namespace whose /etc/hosts is
+# $CLIENT_HOSTS (dynamodb.us-east-1.amazonaws.com -> the gateway) and whose
+# /etc/resolv.conf points at an address where nothing listens, so no name can
+# ever leak to a real resolver.
+with_hosts() {
+	unshare --mount sh -c 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"' \
+		with_hosts "$CLIENT_HOSTS" "$CLIENT_RESOLV" "$@"
+}
+
+# gw_request HOST TARGET BODY [CURL-ARGS...] — one SigV4-signed DynamoDB call
+# with curl, to the gateway, asking for HOST (SNI and Host).  BODY is the JSON
+# text, or @FILE.  Sets RESP_STATUS; leaves $CASE_TMP/resp.{headers,body}.
+gw_request() {
+	local host=$1 target=$2 body=$3 url
+	shift 3
+	url="https://$host/"
+	[ "$GW_PORT" = 443 ] || url="https://$host:$GW_PORT/"
+	: >"$CASE_TMP/resp.headers"
+	: >"$CASE_TMP/resp.body"
+	RESP_STATUS=$(curl -sS --max-time "${CURL_MAX_TIME:-20}" \
+		--resolve "$host:$GW_PORT:$GW_IP" --cacert "$PKI/gw-ca.pem" \
+		--aws-sigv4 "aws:amz:us-east-1:dynamodb" --user "$AKID:$SECRET" \
+		-H "X-Amz-Target: $target" -H "Content-Type: application/x-amz-json-1.0" \
+		--data-binary "$body" -D "$CASE_TMP/resp.headers" -o "$CASE_TMP/resp.body" \
+		-w '%{http_code}' "$@" "$url" 2>"$CASE_TMP/curl.err")
+	echo "$target -> $RESP_STATUS $(head -c 300 "$CASE_TMP/resp.body")"
+}
+
+show_response() {
+	echo "curl stderr: $(cat "$CASE_TMP/curl.err" 2>/dev/null)"
+	echo "response headers:"; sed 's/^/  /' "$CASE_TMP/resp.headers"
+	echo "response body: $(head -c 2000 "$CASE_TMP/resp.body")"
+}
+
+# expect_status CODE — the last gw_request answered CODE.
+expect_status() {
+	[ "$RESP_STATUS" = "$1" ] && return 0
+	show_response
+	fail "expected HTTP $1, got $RESP_STATUS: $(head -c 300 "$CASE_TMP/resp.body")"
+}
+
+# expect_json PY-EXPR WHAT — the last response body satisfies PY-EXPR (d = the JSON).
+expect_json() {
+	"$IT_DIR/jsonq.py" "$CASE_TMP/resp.body" "$1" >/dev/null && return 0
+	show_response
+	fail "$2"
+}
+
+# header NAME — value of response header NAME (first one, case-insensitive).
+header() {
+	tr -d '\r' <"$CASE_TMP/resp.headers" | awk -v n="$1" '
+		index(tolower($0), tolower(n) ":") == 1 { sub(/^[^:]*:[ \t]*/, ""); print; exit }'
+}
+
+# expect_proxy_error STATUS TYPE PROXY-STATUS-ERROR [MESSAGE-REGEX...]
+#   The last response is ddbgate's own error: HTTP STATUS, Content-Type
+#   application/x-amz-json-1.0, body {"__type":"ddbgate#TYPE","message":...}
+#   (TYPE "*" = any ddbgate# type), a Proxy-Status header (RFC 9209) whose
+#   error= parameter is PROXY-STATUS-ERROR ("-" = only require the header),
+#   and a message matching every MESSAGE-REGEX (ERE, case-insensitive).
+expect_proxy_error() {
+	local status=$1 type=$2 ps=$3 re ct pst msg
+	shift 3
+	expect_status "$status"
+	ct=$(header Content-Type)
+	case "$ct" in
+	application/x-amz-json-1.0*) ;;
+	*) show_response; fail "Content-Type is '$ct', expected application/x-amz-json-1.0" ;;
+	esac
+	if [ "$type" = "*" ]; then
+		expect_json "d['__type'].startswith('ddbgate#')" "__type is not a ddbgate# type"
+	else
+		expect_json "d['__type'] == 'ddbgate#$type'" "__type is not ddbgate#$type"
+	fi
+	expect_json "isinstance(d['message'], str) and len(d['message']) > 0" "no message in the error body"
+	pst=$(header Proxy-Status)
+	[ -n "$pst" ] || { show_response; fail "no Proxy-Status header"; }
+	if [ "$ps" != "-" ]; then
+		echo "$pst" | grep -Eq "(^|;)[[:space:]]*error=\"?$ps\"?([;[:space:]]|$)" ||
+			{ show_response; fail "Proxy-Status '$pst' lacks error=$ps"; }
+	fi
+	msg=$("$IT_DIR/jsonq.py" "$CASE_TMP/resp.body" "d['message']")
+	for re in "$@"; do
+		echo "$msg" | grep -Eiq -- "$re" || { show_response; fail "message '$msg' does not match /$re/"; }
+	done
+	echo "proxy error ok: $status $(head -c 400 "$CASE_TMP/resp.body") | Proxy-Status: $pst"
+}
+
+# --- access log (the gateway's stdout) -------------------------------------
+alog_mark() { wc -l <"$GW_OUT"; }
+
+# alog_expect MARK ERE... — within 3 s, a line written after MARK matches every ERE.
+alog_expect() {
+	local mark=$1 i line ok re
+	shift
+	for i in $(seq 1 30); do
+		while IFS= read -r line; do
+			ok=1
+			for re in "$@"; do
+				echo "$line" | grep -Eq -- "$re" || { ok=0; break; }
+			done
+			if [ "$ok" = 1 ]; then
+				echo "access log: $line"
+				return 0
+			fi
+		done < <(tail -n +"$((mark + 1))" "$GW_OUT")
+		sleep 0.1
+	done
+	echo "access log lines since the request:"
+	tail -n +"$((mark + 1))" "$GW_OUT" | sed 's/^/  /'
+	fail "no access-log line matching all of: $*"
+}
+
+# --- recorders ---------------------------------------------------------------
+# rec_mark NAME — how many connections recorder NAME has accepted so far.
+rec_mark() { find "$REC/$1" -name 'conn-*.in' | wc -l; }
+
+# rec_conns_since NAME MARK — the .in files of connections after MARK, in order.
+rec_conns_since() {
+	find "$REC/$1" -name 'conn-*.in' | sort | tail -n +"$(($2 + 1))"
+}
+
+# rec_expect_nothing_forwarded NAME MARK — recorder NAME was contacted after
+# MARK (so the test did reach the upstream step) but received zero
+# application bytes on every such connection.
+rec_expect_nothing_forwarded() {
+	local name=$1 mark=$2 f n=0 bytes=0
+	for f in $(rec_conns_since "$name" "$mark"); do
+		n=$((n + 1))
+		bytes=$((bytes + $(stat -c %s "$f")))
+	done
+	echo "recorder $name: $n connection(s) since the request, $bytes application byte(s) received"
+	tail -n 8 "$REC/$name/events.log" | sed 's/^/  /'
+	[ "$n" -ge 1 ] || fail "ddbgate never connected to upstream $name (expected a refused TLS handshake)"
+	[ "$bytes" = 0 ] || fail "upstream $name received $bytes application bytes; a rejected upstream must receive none"
+}
+
+# rec_expect_no_connection NAME MARK — recorder NAME accepted no connection after MARK.
+rec_expect_no_connection() {
+	local n
+	n=$(rec_conns_since "$1" "$2" | wc -l)
+	[ "$n" = 0 ] || { tail -n 8 "$REC/$1/events.log"; fail "ddbgate connected to upstream $1 ($n connection(s)); it must not"; }
+}
+
+# rec_expect_marker_absent MARKER — no recorder ever received MARKER.
+rec_expect_marker_absent() {
+	if grep -rlF -- "$1" "$REC" --include='conn-*.in' >/dev/null 2>&1; then
+		fail "a request carrying $1 reached an upstream: $(grep -rlF -- "$1" "$REC" --include='conn-*.in' | head -3)"
+	fi
+}
+
+# unique — a short unique token for table names and markers.
+unique() { printf '%s%04x' "$(date +%s%N | tail -c 7)" "$RANDOM"; }
+
+# rec_expect_bytes NAME FILE — the exact bytes of FILE arrived, contiguous and
+# unchanged, on one connection of recorder NAME.  Sets REC_CONN to that
+# connection's number.  On failure shows the newest connection next to FILE.
+rec_expect_bytes() {
+	local name=$1 want=$2 found
+	found=$(/usr/bin/python3 - "$want" "$REC/$name" <<'PY'
+import glob, sys
+want = open(sys.argv[1], "rb").read()
+for f in sorted(glob.glob(sys.argv[2] + "/conn-*.in")):
+    if want in open(f, "rb").read():
+        print(f)
+        break
+PY
+)
+	if [ -z "$found" ]; then
+		echo "expected bytes ($(stat -c %s "$want")):"; cat -A "$want" | head -c 3000 | sed 's/^/  > /'
+		found=$(find "$REC/$name" -name 'conn-*.in' | sort | tail -n 1)
+		echo "newest connection of $name ($found):"; cat -A "$found" 2>/dev/null | head -c 3000 | sed 's/^/  < /'
+		fail "upstream $name did not receive the request byte-for-byte"
+	fi
+	REC_CONN=$(basename "$found" .in)
+	REC_CONN=$((10#${REC_CONN#conn-}))
+	echo "upstream $name received the $(stat -c %s "$want") request bytes unchanged (connection $REC_CONN)"
+}
+
+# rec_expect_sni NAME CONN SNI — recorder NAME saw SNI on connection CONN.
+rec_expect_sni() {
+	grep -q " conn=$2 sni=$3\$" "$REC/$1/events.log" ||
+		{ grep " conn=$2 " "$REC/$1/events.log"; fail "upstream $1 connection $2 did not see SNI $3"; }
+	echo "upstream $1 connection $2 saw SNI $3"
+}
+
+# raw_send SNI|- FILE N [ARGS...] — send FILE's bytes in one write to the
+# gateway over one TLS connection (SNI "-" = none, certificate not checked),
+# read N responses into $CASE_TMP/resp.<i>.{headers,body}.  Sets RAW_RC
+# (0 = N responses read).
+raw_send() {
+	local sni=$1 file=$2 n=$3 tls
+	shift 3
+	if [ "$sni" = - ]; then tls=(--insecure); else tls=(--sni "$sni" --cafile "$PKI/gw-ca.pem"); fi
+	rm -f "$CASE_TMP"/resp.[0-9]*.*
+	/usr/bin/python3 "$IT_DIR/rawclient.py" send --connect "$GW_IP:$GW_PORT" "${tls[@]}" --in "$file" \
+		--responses "$n" --save-dir "$CASE_TMP" --out "$CASE_TMP/raw.received" "$@" >"$CASE_TMP/raw.jsonl" 2>&1
+	RAW_RC=$?
+	echo "raw client: exit $RAW_RC"; head -c 3000 "$CASE_TMP/raw.jsonl"
+}
+
+# raw_use I — make response I of the last raw_send the "last response" for
+# expect_status / expect_json / expect_proxy_error / header.
+raw_use() {
+	[ -f "$CASE_TMP/resp.$1.headers" ] || fail "no response #$1 (raw client said: $(head -c 500 "$CASE_TMP/raw.jsonl"))"
+	cp "$CASE_TMP/resp.$1.headers" "$CASE_TMP/resp.headers"
+	cp "$CASE_TMP/resp.$1.body" "$CASE_TMP/resp.body"
+	RESP_STATUS=$(head -n 1 "$CASE_TMP/resp.headers" | cut -d' ' -f2)
+	: >"$CASE_TMP/curl.err"
+}
+
+# build_request HOST TARGET BODY [rawclient build args...] > FILE
+build_request() {
+	local host=$1 target=$2 body=$3
+	shift 3
+	/usr/bin/python3 "$IT_DIR/rawclient.py" build --host "$host" --target "$target" --body "$body" \
+		--akid "$AKID" --secret "$SECRET" "$@"
+}

@@ -1495,17 +1495,19 @@ apply_default(struct loader *ld, const struct key *k, const char *scope,
 }
 
 /*
- * Fills base with the defaults of every key in scope; errors (only from
- * computed defaults: the environment) point at node at.
+ * Fills base with the defaults of the keys in scope that seen (NULL:
+ * none) does not mark as written. Errors, which only computed defaults
+ * from the environment can cause, point at node at.
  */
 static int
 apply_defaults(struct loader *ld, const char *scope, void *base,
-    const struct ynode *at)
+    const struct ynode *at, const bool *seen)
 {
 	size_t i;
 
 	for (i = 0; i < NKEYS; i++) {
 		if (key_in_scope(&keys[i], scope) &&
+		    (seen == NULL || !seen[i]) &&
 		    apply_default(ld, &keys[i], scope, base, at) == -1)
 			return -1;
 	}
@@ -1516,8 +1518,10 @@ apply_defaults(struct loader *ld, const char *scope, void *base,
 /* Phase 2: walking mappings against the table                         */
 /* ------------------------------------------------------------------ */
 
-static int walk_mapping(struct loader *, const struct ynode *, const char *,
+static int walk_scope(struct loader *, const struct ynode *, const char *,
     void *);
+static int walk_mapping(struct loader *, const struct ynode *, const char *,
+    void *, bool *);
 
 /*
  * "unknown key", with a hint: where a misplaced top-level or section key
@@ -1581,8 +1585,7 @@ walk_item(struct loader *ld, const struct key *k, const struct ynode *n,
 	if (expect(ld, n, YNODE_MAPPING, "a mapping of keys") == -1)
 		return -1;
 	items_scope(k, scope, sizeof(scope));
-	if (apply_defaults(ld, scope, elem, n) == -1 ||
-	    walk_mapping(ld, n, scope, elem) == -1)
+	if (walk_scope(ld, n, scope, elem) == -1)
 		return -1;
 	return k->validate != NULL ? k->validate(ld, n, items, i) : 0;
 }
@@ -1614,7 +1617,7 @@ walk_items(struct loader *ld, const struct key *k, const struct ynode *n,
 
 static int
 walk_value(struct loader *ld, const struct key *k, const struct ynode *n,
-    void *base)
+    void *base, bool *seen)
 {
 	char prefix[KEY_NAME_MAX];
 
@@ -1623,7 +1626,7 @@ walk_value(struct loader *ld, const struct key *k, const struct ynode *n,
 		if (expect(ld, n, YNODE_MAPPING, "a mapping of keys") == -1)
 			return -1;
 		snprintf(prefix, sizeof(prefix), "%s.", k->name);
-		return walk_mapping(ld, n, prefix, base);
+		return walk_mapping(ld, n, prefix, base, seen);
 	case KEY_ITEMS:
 		return walk_items(ld, k, n, base);
 	default:
@@ -1631,7 +1634,7 @@ walk_value(struct loader *ld, const struct key *k, const struct ynode *n,
 	}
 }
 
-/* One "key: value" of a mapping; seen records the keys met. */
+/* One "key: value" of a mapping; seen records the keys written. */
 static int
 walk_pair(struct loader *ld, const struct ynode *map, size_t i,
     const char *prefix, void *base, bool *seen)
@@ -1654,7 +1657,7 @@ walk_pair(struct loader *ld, const struct ynode *map, size_t i,
 			rv = fail_unknown(ld, key, prefix);
 		else {
 			seen[k - keys] = true;
-			rv = walk_value(ld, k, map->kids[i + 1], base);
+			rv = walk_value(ld, k, map->kids[i + 1], base, seen);
 		}
 	}
 	path_pop(ld, mark);
@@ -1681,15 +1684,14 @@ check_required(struct loader *ld, const struct ynode *map, const char *prefix,
 }
 
 /*
- * Matches every key of map against the keys named prefix + key and
- * stores the values into base. prefix is "" or ends in "." (a section
- * or a list item: "limits.", "endpoints[].").
+ * Matches every key of map against the keys named prefix + key, stores
+ * the values into base and marks them in seen. prefix is "" or ends in
+ * "." (a section or a list item: "limits.", "endpoints[].").
  */
 static int
 walk_mapping(struct loader *ld, const struct ynode *map, const char *prefix,
-    void *base)
+    void *base, bool *seen)
 {
-	bool seen[NKEYS] = { false };
 	size_t i;
 
 	for (i = 0; i + 1 < map->nkids; i += 2) {
@@ -1697,6 +1699,22 @@ walk_mapping(struct loader *ld, const struct ynode *map, const char *prefix,
 			return -1;
 	}
 	return check_required(ld, map, prefix, seen);
+}
+
+/*
+ * Fills base, the struct of scope ("" or "x[]."), from mapping map and
+ * its sections, then gives every key left out its default: after the
+ * file's values, so a bad default the file overrides is never looked at.
+ */
+static int
+walk_scope(struct loader *ld, const struct ynode *map, const char *scope,
+    void *base)
+{
+	bool seen[NKEYS] = { false };
+
+	if (walk_mapping(ld, map, scope, base, seen) == -1)
+		return -1;
+	return apply_defaults(ld, scope, base, map, seen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1922,8 +1940,7 @@ load_root(struct loader *ld, const struct ynode *root)
 	cfg->path = xstrdup(ld->name);
 	if (expect(ld, root, YNODE_MAPPING, "a mapping of keys at the top "
 	    "level") == -1 ||
-	    apply_defaults(ld, "", cfg, root) == -1 ||
-	    walk_mapping(ld, root, "", cfg) == -1 ||
+	    walk_scope(ld, root, "", cfg) == -1 ||
 	    validate_ca_pair(ld, root, cfg) == -1 ||
 	    validate_listener_tls(ld, root, cfg) == -1 ||
 	    validate_metrics(ld, root, cfg) == -1) {
@@ -2000,10 +2017,12 @@ builtin_yaml(void)
 	char *cert = state_file(dir, "ca.pem"), *key = state_file(dir, "ca.key");
 	char *ddb = service_host("dynamodb", region);
 	char *streams = service_host("streams.dynamodb", region);
-	char *dax = service_host("dax", region);
+	char *dax = service_host("dax", region), *qregion = yaml_quote(region);
 	char *text;
 
+	/* region first: a bad $AWS_REGION is reported as such. */
 	xasprintf(&text,
+	    "region: %s\n"
 	    "listeners:\n"
 	    "  - { address: \"127.0.0.1:3128\", mode: connect }\n"
 	    "  - { address: \"127.0.0.1:8443\", mode: sni }\n"
@@ -2012,7 +2031,8 @@ builtin_yaml(void)
 	    "  - { name: dynamodb, service: dynamodb, hosts: [%s] }\n"
 	    "  - { name: streams, service: streams, hosts: [%s] }\n"
 	    "  - { name: dax, service: dax, hosts: [%s] }\n",
-	    cert, key, ddb, streams, dax);
+	    qregion, cert, key, ddb, streams, dax);
+	free(qregion);
 	free(region);
 	free(dir);
 	free(cert);
@@ -2273,7 +2293,7 @@ defaults_of(const char *scope, size_t size)
 	struct ynode at = { .line = 1, .column = 1 };
 	void *obj = xcalloc(1, size);
 
-	(void)apply_defaults(&ld, scope, obj, &at);
+	(void)apply_defaults(&ld, scope, obj, &at, NULL);
 	return obj;
 }
 

@@ -317,10 +317,12 @@ test_builtin_bad_region_env(void **state)
 	(void)state;
 	setenv("AWS_REGION", "Moon-Base\"1", 1);
 	assert_null(config_defaults(err, sizeof(err)));
-	assert_string_equal(err, "(built-in defaults):1:1: region: "
-	    "\"Moon-Base\"1\": not a region name like us-east-1 (default value)");
+	assert_string_equal(err, "(built-in defaults):1:9: region: "
+	    "\"Moon-Base\"1\": not a region name like us-east-1");
 	/* A file without region takes the same default, and fails alike. */
-	error_starts(MINIMAL, "t.yaml:1:1: region: \"Moon-Base\"1\"");
+	assert_null(load(MINIMAL));
+	assert_string_equal(err, "t.yaml:1:1: region: \"Moon-Base\"1\": not a "
+	    "region name like us-east-1 (default value)");
 	/* A region in the file wins over the environment. */
 	config_free(load_ok("region: eu-central-1\n" MINIMAL));
 }
@@ -579,7 +581,7 @@ test_bool(void **state)
 	config_free(cfg);
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], intercept: yes}\n",
-	    "t.yaml:5:61: endpoints[0].intercept: expected true or false");
+	    "t.yaml:5:59: endpoints[0].intercept: expected true or false");
 	error_has(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], "
 	    "intercept: \"true\"}\n", "expected true or false");
@@ -611,7 +613,7 @@ test_strings(void **state)
 	extra_error_starts("audit: /var/log/audit\n",
 	    "t.yaml:8:8: audit: expected a mapping of keys, got a scalar");
 	extra_error_starts("limits:\n",
-	    "t.yaml:9:1: limits: expected a mapping of keys, got an empty value");
+	    "t.yaml:8:8: limits: expected a mapping of keys, got an empty value");
 	/* Block scalars are strings too. */
 	cfg = load_ok(MINIMAL "audit:\n  path: >-\n    /var/log/x\n");
 	assert_string_equal(cfg->audit.path, "/var/log/x");
@@ -702,16 +704,16 @@ test_listener_errors(void **state)
 	error_starts("listeners:\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect}\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect}\n" ENDPOINT,
-	    "t.yaml:3:16: listeners[1].address: 127.0.0.1:3128 is already used "
+	    "t.yaml:3:15: listeners[1].address: 127.0.0.1:3128 is already used "
 	    "by listeners[0]");
 	error_starts("listeners:\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect,"
 	    " allow_clients: [10.0.0.0/8, 10.1.0.0/8]}\n" ENDPOINT,
-	    "t.yaml:2:73: listeners[0].allow_clients[1]: \"10.1.0.0/8\": "
+	    "t.yaml:2:74: listeners[0].allow_clients[1]: \"10.1.0.0/8\": "
 	    "address has bits set past the prefix length");
 	error_starts("listeners:\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect, allow_clients: []}\n"
-	    ENDPOINT, "t.yaml:2:62: listeners[0].allow_clients: must not be "
+	    ENDPOINT, "t.yaml:2:61: listeners[0].allow_clients: must not be "
 	    "empty");
 	error_starts("listeners:\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect, allow_clients: [x]}\n"
@@ -757,7 +759,7 @@ test_tls_needed(void **state)
 	error_starts("listeners:\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect}\n"
 	    "  - {address: 0.0.0.0:443, mode: sni}\n" ENDPOINT,
-	    "t.yaml:3:37: listeners[1].mode: sni mode needs a certificate: set "
+	    "t.yaml:3:34: listeners[1].mode: sni mode needs a certificate: set "
 	    "tls.certificates or tls.ca_cert");
 	error_has("listeners:\n  - {address: 0.0.0.0:443, mode: transparent}\n"
 	    ENDPOINT, "listeners[0].mode: transparent mode needs a certificate");
@@ -785,10 +787,10 @@ test_resolver(void **state)
 	config_free(cfg);
 	extra_ok("resolver:\n  servers: []\n");
 	extra_error_starts("resolver:\n  servers: [10.0.0.2, dns.example]\n",
-	    "t.yaml:9:24: resolver.servers[1]: \"dns.example\": not a numeric "
+	    "t.yaml:9:23: resolver.servers[1]: \"dns.example\": not a numeric "
 	    "IP address");
 	extra_error_starts("resolver:\n  servers: [\"10.0.0.2:0\"]\n",
-	    "t.yaml:9:14: resolver.servers[0]: \"10.0.0.2:0\": port must be");
+	    "t.yaml:9:13: resolver.servers[0]: \"10.0.0.2:0\": port must be");
 	extra_error_starts("resolver:\n  servers: 10.0.0.2\n",
 	    "t.yaml:9:12: resolver.servers: expected a list, got a scalar");
 	extra_error_starts("resolver:\n  timeout_ms: 49\n",
@@ -859,14 +861,14 @@ test_endpoint_errors(void **state)
 	    "t.yaml:5:5: endpoints[0].hosts: required key is missing");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: 'a b', service: dynamodb, hosts: [a.b]}\n",
-	    "t.yaml:5:13: endpoints[0].name: \"a b\": names use only");
+	    "t.yaml:5:12: endpoints[0].name: \"a b\": names use only");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamo, hosts: [a.b]}\n",
-	    "t.yaml:5:25: endpoints[0].service: \"dynamo\" is not dynamodb, "
+	    "t.yaml:5:24: endpoints[0].service: \"dynamo\" is not dynamodb, "
 	    "streams, dax or dax-cluster");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: []}\n",
-	    "t.yaml:5:44: endpoints[0].hosts: must not be empty");
+	    "t.yaml:5:41: endpoints[0].hosts: must not be empty");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: a.b}\n",
 	    "t.yaml:5:44: endpoints[0].hosts: expected a list, got a scalar");
@@ -939,7 +941,7 @@ test_dns_names(void **state)
 	config_free(cfg);
 	snprintf(name, sizeof(name), "%s.example", label64);
 	host_bad(name, "not a DNS name");
-	host_bad("", "must not be empty");
+	host_bad("", "empty DNS name");
 	host_bad(".", "empty DNS name");
 	host_bad("a..b", "not a DNS name");
 	host_bad(".a.b", "not a DNS name");
@@ -981,13 +983,13 @@ test_principals(void **state)
 	assert_string_equal(cfg->principals[1].arn, "arn:aws:sts::1:x");
 	config_free(cfg);
 	extra_error_starts("principals:\n  - {access_key_id: akiaiosfodnn7example,"
-	    " arn: 'arn:aws:iam::1:u'}\n", "t.yaml:9:22: principals[0]"
+	    " arn: 'arn:aws:iam::1:u'}\n", "t.yaml:9:21: principals[0]"
 	    ".access_key_id: \"akiaiosfodnn7example\": an access key id is");
 	extra_error_starts("principals:\n  - {access_key_id: AKIA123,"
-	    " arn: 'arn:aws:iam::1:u'}\n", "t.yaml:9:22: principals[0]"
+	    " arn: 'arn:aws:iam::1:u'}\n", "t.yaml:9:21: principals[0]"
 	    ".access_key_id: \"AKIA123\": an access key id is 16 to 128");
 	extra_error_starts("principals:\n  - {access_key_id: AKIAIOSFODNN7EXAMPLE,"
-	    " arn: 'iam::1:u'}\n", "t.yaml:9:49: principals[0].arn: "
+	    " arn: 'iam::1:u'}\n", "t.yaml:9:48: principals[0].arn: "
 	    "\"iam::1:u\": not an ARN");
 	extra_error_starts("principals:\n  - {access_key_id: AKIAIOSFODNN7EXAMPLE}\n",
 	    "t.yaml:9:5: principals[0].arn: required key is missing");
@@ -1035,9 +1037,9 @@ test_tables(void **state)
 	    "111122223333:table/Orders\n", "t.yaml:9:5: tables[0].partition_key:"
 	    " required key is missing");
 	extra_error_starts("tables:\n"
-	    "  - {arn: 'arn:aws:dynamodb:us-east-1:111122223333:table/T1', "
+	    "  - {arn: 'arn:aws:dynamodb:us-east-1:111122223333:table/Tab1', "
 	    "partition_key: a}\n"
-	    "  - {arn: 'arn:aws:dynamodb:us-east-1:111122223333:table/T1', "
+	    "  - {arn: 'arn:aws:dynamodb:us-east-1:111122223333:table/Tab1', "
 	    "partition_key: b}\n",
 	    "t.yaml:10:11: tables[1].arn: already listed in tables[0]");
 }
@@ -1072,8 +1074,8 @@ test_duplicate_keys(void **state)
 	    "t.yaml:9:1: workers: duplicate key (first at line 8, column 1)");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], name: b}\n",
-	    "t.yaml:5:49: endpoints[0].name: duplicate key (first at line 5, "
-	    "column 7)");
+	    "t.yaml:5:48: endpoints[0].name: duplicate key (first at line 5, "
+	    "column 6)");
 	extra_error_starts("limits:\n  max_connections: 5\nlimits:\n"
 	    "  max_connections: 6\n", "t.yaml:10:1: limits: duplicate key");
 	extra_error_starts("'workers': 1\n\"workers\": 2\n",
@@ -1125,7 +1127,9 @@ test_syntax_errors(void **state)
 	    "error: found unexpected end of stream");
 	error_starts("a: b: c\n", "t.yaml:1:5: YAML syntax error: mapping "
 	    "values are not allowed in this context");
-	error_starts("workers: 1\n\tlimits: {}\n", "t.yaml:2:1: YAML syntax "
+	error_starts("workers: 1\n\tlimits: {}\n", "t.yaml:2:1: workers: YAML "
+	    "syntax error: found a tab character that violates indentation");
+	error_starts("workers: @1\n", "t.yaml:1:10: workers: YAML syntax "
 	    "error: found character that cannot start any token");
 	error_starts("region: \xff\n", "t.yaml:1:9: invalid input: invalid "
 	    "leading UTF-8 octet");

@@ -64,6 +64,7 @@ struct session {
 		size_t head_len;
 		uint64_t body_len;
 		size_t unsent;	/* request bytes still in the client input */
+		size_t scanned;	/* input bytes searched for the head's end */
 		bool keep_alive;
 		bool is_head;
 		bool continue_sent;
@@ -418,6 +419,30 @@ parse_error_kind(enum http1_error e)
 	return PE_BAD_REQUEST;
 }
 
+/*
+ * Whether the input holds the end of a head ("\r\n\r\n") or as many
+ * bytes as a head may have: only then is the parser worth running, so a
+ * client trickling a head byte by byte costs linear work, not quadratic.
+ * *scanned remembers how far earlier calls looked.
+ */
+static bool
+head_complete(struct evbuffer *in, size_t *scanned, size_t max)
+{
+	size_t len = evbuffer_get_length(in);
+	struct evbuffer_ptr from, found;
+
+	if (len >= max)
+		return true;
+	if (evbuffer_ptr_set(in, &from, *scanned > 3 ? *scanned - 3 : 0,
+	    EVBUFFER_PTR_SET) != 0)
+		return true;
+	found = evbuffer_search(in, "\r\n\r\n", 4, &from);
+	if (found.pos < 0) /* bare LF ends: let the parser refuse them now */
+		found = evbuffer_search(in, "\n\n", 2, &from);
+	*scanned = len;
+	return found.pos >= 0;
+}
+
 /* READ_HEAD: returns true when a head was accepted. */
 static bool
 read_head(struct session *s)
@@ -429,7 +454,7 @@ read_head(struct session *s)
 	enum http1_error err;
 	const char *data;
 
-	if (len == 0)
+	if (len == 0 || !head_complete(in, &s->req.scanned, max))
 		return false;
 	if (len > max)
 		len = max;

@@ -43,6 +43,8 @@
 
 #define RELAY_HIGH (256 * 1024) /* pause upstream reads above this */
 #define RELAY_LOW (64 * 1024)	/* resume below this */
+#define LINGER_SECONDS 2	/* lingering close: at most this long ... */
+#define LINGER_MAX_BYTES (64u * 1024 * 1024) /* ... and this many bytes */
 
 struct session {
 	uint64_t id;	/* per worker; logs say "worker.id" */
@@ -59,6 +61,8 @@ struct session {
 	const struct conf_endpoint *ep; /* endpoint of host; NULL if none */
 	size_t ep_index;
 	unsigned requests;	   /* requests completed */
+	bool linger;		   /* CLOSING: discarding client input */
+	uint64_t linger_bytes;
 
 	struct {
 		size_t head_len;
@@ -230,15 +234,44 @@ session_close(struct session *s, const char *reason)
 	free(s);
 }
 
-/* Ends the session once the client has been sent everything queued. */
+/*
+ * Ends the session once the client has been sent everything queued.
+ * With linger, the client may still be sending the request we refused:
+ * closing with unread input makes the kernel reset the connection, and
+ * the client would lose our answer (RFC 9112 section 9.6). So input is
+ * read and discarded, bounded in bytes and time, until the client closes.
+ */
 static void
-finish(struct session *s, const char *reason)
+finish(struct session *s, const char *reason, bool linger)
 {
+	struct timeval tmo = { .tv_sec = LINGER_SECONDS };
+
 	set_state(s, SESSION_CLOSING);
-	bufferevent_disable(s->down, EV_READ);
+	s->linger = linger;
 	bufferevent_setwatermark(s->down, EV_WRITE, 0, 0);
+	if (linger) {
+		evbuffer_drain(bufferevent_get_input(s->down),
+		    evbuffer_get_length(bufferevent_get_input(s->down)));
+		bufferevent_setwatermark(s->down, EV_READ, 0, 0);
+		bufferevent_set_timeouts(s->down, &tmo, &tmo);
+		bufferevent_enable(s->down, EV_READ);
+		return;
+	}
+	bufferevent_disable(s->down, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(s->down)) == 0)
 		session_close(s, reason);
+}
+
+/* CLOSING with linger: discard what the client still sends. */
+static void
+linger_read(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->down);
+
+	s->linger_bytes += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (s->linger_bytes > LINGER_MAX_BYTES)
+		session_close(s, "lingering close: byte limit");
 }
 
 /* Next request, from the loop rather than from inside this call stack. */
@@ -295,7 +328,7 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
 	s->req.unsent = 0;
 	s->requests++;
 	if (close_after)
-		finish(s, proxy_error_type(kind));
+		finish(s, proxy_error_type(kind), true);
 	else
 		next_request(s);
 }
@@ -811,7 +844,7 @@ response_done(struct session *s)
 	if (keep)
 		next_request(s);
 	else
-		finish(s, "connection not kept alive");
+		finish(s, "connection not kept alive", false);
 }
 
 static size_t
@@ -961,6 +994,8 @@ on_down_read(struct bufferevent *bev, void *arg)
 
 	if (s->state == SESSION_READ_HEAD || s->state == SESSION_READ_BODY)
 		process_input(s);
+	else if (s->state == SESSION_CLOSING && s->linger)
+		linger_read(s);
 }
 
 static void
@@ -969,7 +1004,7 @@ on_down_write(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (s->state == SESSION_CLOSING && left == 0)
+	if (s->state == SESSION_CLOSING && left == 0 && !s->linger)
 		session_close(s, "done");
 	else if (s->state == SESSION_RELAY_BODY && left <= RELAY_LOW)
 		bufferevent_enable(s->up->bev, EV_READ);
@@ -994,6 +1029,11 @@ on_down_event(struct bufferevent *bev, short what, void *arg)
 	struct session *s = arg;
 	bool partial = evbuffer_get_length(bufferevent_get_input(bev)) > 0;
 
+	if (s->state == SESSION_CLOSING) {
+		session_close(s, s->linger ? "lingering close ended" :
+		    "client gone while closing");
+		return;
+	}
 	if (s->state == SESSION_HANDSHAKE) {
 		if (what & BEV_EVENT_CONNECTED)
 			handshake_done(s);

@@ -11,7 +11,7 @@ t=${1:?table}
 ep=()
 [ -n "${2:-}" ] && ep=(--endpoint-url "$2")
 here=$(cd "$(dirname "$0")" && pwd)
-out=$(mktemp)
+out=$(mktemp "${CASE_TMP:-${TMPDIR:-/tmp}}/awscli.XXXXXX")
 trap 'rm -f "$out"' EXIT
 aws() { /usr/bin/aws --region us-east-1 --output json --cli-read-timeout 15 --cli-connect-timeout 5 "${ep[@]}" dynamodb "$@" >"$out" 2>&1 || { echo "FAIL: aws dynamodb $1: $(cat "$out")"; exit 1; }; }
 expect() { "$here/jsonq.py" "$out" "$1" >/dev/null || { echo "FAIL: $2: $(head -c 2000 "$out")"; exit 1; }; }
@@ -22,6 +22,7 @@ aws create-table --table-name "$t" \
 	--key-schema AttributeName=pk,KeyType=HASH AttributeName=sk,KeyType=RANGE \
 	--billing-mode PAY_PER_REQUEST
 expect "d['TableDescription']['TableName'] == '$t'" "CreateTable names $t"; echo "CreateTable: ok"
+aws wait table-exists --table-name "$t" # items can be written only once the table is ACTIVE
 aws put-item --table-name "$t" --item '{"pk":{"S":"p1"},"sk":{"S":"a"},"v":{"S":"cli-value"}}'
 echo "PutItem: ok"
 aws get-item --table-name "$t" --key '{"pk":{"S":"p1"},"sk":{"S":"a"}}' --consistent-read

@@ -7,7 +7,7 @@ Credentials, region and CA come from the environment the test sets
 (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_CA_BUNDLE, AWS_REGION).
 Without --endpoint-url boto3 connects to dynamodb.us-east-1.amazonaws.com:443,
 which the test maps to ddbgate with a private /etc/hosts.
-Runs CreateTable, PutItem, GetItem, Query, BatchWriteItem, Scan, DeleteTable,
+Runs CreateTable (then DescribeTable until ACTIVE), PutItem, GetItem, Query, BatchWriteItem, Scan, DeleteTable,
 checks every answer and prints one "step: ok" line per step; exit 1 with the
 reason on the first surprise.
 """
@@ -43,6 +43,8 @@ def main():
                          BillingMode="PAY_PER_REQUEST")
     check(r["TableDescription"]["TableName"] == t, "CreateTable names %s" % t)
     print("CreateTable: ok", flush=True)
+    # As any client must: items can be written only once the table is ACTIVE.
+    ddb.get_waiter("table_exists").wait(TableName=t, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
 
     ddb.put_item(TableName=t, Item={"pk": {"S": "p1"}, "sk": {"S": "a"}, "v": {"S": a.marker}})
     print("PutItem: ok", flush=True)

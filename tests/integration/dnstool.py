@@ -13,7 +13,6 @@
       genuine DNS timeout (a port with nothing bound would give ICMP "port
       unreachable", which c-ares reports as a refusal, not a timeout).
 """
-import os
 import random
 import select
 import socket

@@ -19,8 +19,9 @@ set -u
 
 CASE_PIDS=()
 
-fail() { echo "FAIL: $*"; exit 1; }
-skip() { echo "SKIP: $*"; exit 77; }
+# (a newline first: the line before may be a dump without one)
+fail() { printf '\nFAIL: %s\n' "$*"; exit 1; }
+skip() { printf '\nSKIP: %s\n' "$*"; exit 77; }
 step() { echo "--- $*"; }
 
 case_cleanup() {
@@ -43,8 +44,8 @@ need_unshare() {
 # wait_port ADDR PORT [PID] — wait until ADDR:PORT accepts (100 x 0.1 s);
 # give up early when PID (the server) has exited.
 wait_port() {
-	local addr=$1 port=$2 pid=${3:-} i
-	for i in $(seq 1 100); do
+	local addr=$1 port=$2 pid=${3:-}
+	for _ in $(seq 1 100); do
 		if timeout 1 bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null; then
 			return 0
 		fi
@@ -84,6 +85,7 @@ start_ddbgate() {
 # /etc/resolv.conf points at an address where nothing listens, so no name can
 # ever leak to a real resolver.
 with_hosts() {
+	# shellcheck disable=SC2016 # expanded by the inner sh
 	unshare --mount sh -c 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"' \
 		with_hosts "$CLIENT_HOSTS" "$CLIENT_RESOLV" "$@"
 }
@@ -117,6 +119,9 @@ show_response() {
 expect_status() {
 	[ "$RESP_STATUS" = "$1" ] && return 0
 	show_response
+	if [ "$RESP_STATUS" = 000 ]; then
+		fail "expected HTTP $1, got no response: $(tr '\n' ' ' <"$CASE_TMP/curl.err")"
+	fi
 	fail "expected HTTP $1, got $RESP_STATUS: $(head -c 300 "$CASE_TMP/resp.body")"
 }
 
@@ -172,9 +177,9 @@ alog_mark() { wc -l <"$GW_OUT"; }
 
 # alog_expect MARK ERE... — within 3 s, a line written after MARK matches every ERE.
 alog_expect() {
-	local mark=$1 i line ok re
+	local mark=$1 line ok re
 	shift
-	for i in $(seq 1 30); do
+	for _ in $(seq 1 30); do
 		while IFS= read -r line; do
 			ok=1
 			for re in "$@"; do
@@ -241,18 +246,26 @@ rec_expect_bytes() {
 	found=$(/usr/bin/python3 - "$want" "$REC/$name" <<'PY'
 import glob, sys
 want = open(sys.argv[1], "rb").read()
-for f in sorted(glob.glob(sys.argv[2] + "/conn-*.in")):
+files = sorted(glob.glob(sys.argv[2] + "/conn-*.in"))
+for f in files:
     if want in open(f, "rb").read():
-        print(f)
-        break
+        print("FOUND " + f)
+        sys.exit(0)
+if files:
+    got = open(files[-1], "rb").read()
+    i = next((k for k in range(min(len(got), len(want))) if got[k] != want[k]), min(len(got), len(want)))
+    print("first difference from the newest connection %s at byte %d: expected %r, got %r"
+          % (files[-1], i, want[max(0, i - 40):i + 40], got[max(0, i - 40):i + 40]))
 PY
 )
-	if [ -z "$found" ]; then
-		echo "expected bytes ($(stat -c %s "$want")):"; cat -A "$want" | head -c 3000 | sed 's/^/  > /'
-		found=$(find "$REC/$name" -name 'conn-*.in' | sort | tail -n 1)
-		echo "newest connection of $name ($found):"; cat -A "$found" 2>/dev/null | head -c 3000 | sed 's/^/  < /'
-		fail "upstream $name did not receive the request byte-for-byte"
-	fi
+	case "$found" in
+	FOUND\ *) found=${found#FOUND } ;;
+	*)
+		echo "expected bytes ($(stat -c %s "$want")):"; cat -A "$want" | head -c 3000 | sed 's/^/  > /'; echo
+		echo "$found"
+		fail "upstream $name did not receive the request byte-for-byte ($found)"
+		;;
+	esac
 	REC_CONN=$(basename "$found" .in)
 	REC_CONN=$((10#${REC_CONN#conn-}))
 	echo "upstream $name received the $(stat -c %s "$want") request bytes unchanged (connection $REC_CONN)"
@@ -296,4 +309,17 @@ build_request() {
 	shift 3
 	/usr/bin/python3 "$IT_DIR/rawclient.py" build --host "$host" --target "$target" --body "$body" \
 		--akid "$AKID" --secret "$SECRET" "$@"
+}
+
+# wait_table_active HOST TABLE — poll DescribeTable through the gateway until
+# the table is ACTIVE (50 x 0.1 s), as any DynamoDB client must after
+# CreateTable: dynalite, like DynamoDB, refuses item writes while CREATING.
+wait_table_active() {
+	for _ in $(seq 1 50); do
+		gw_request "$1" DynamoDB_20120810.DescribeTable "{\"TableName\":\"$2\"}" >/dev/null
+		[ "$RESP_STATUS" = 200 ] && "$IT_DIR/jsonq.py" "$CASE_TMP/resp.body" "d['Table']['TableStatus'] == 'ACTIVE'" >/dev/null && return 0
+		sleep 0.1
+	done
+	show_response
+	fail "table $2 did not become ACTIVE"
 }

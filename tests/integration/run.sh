@@ -42,6 +42,14 @@ elif [ $# -gt 0 ] && { [ -d "$1" ] || [[ $1 == */* ]] || ! is_case "$1"; }; then
 fi
 SELECT=("$@")
 
+# --- dynalite from npm (before the namespace: it has no network) -------------
+NPM_ERR=""
+if [ -z "${DDBGATE_IT_IN_NETNS:-}" ] && [ ! -f "$REPO/tests/node_modules/dynalite/cli.js" ] && command -v npm >/dev/null; then
+	echo "# installing dynalite: (cd tests && npm ci)"
+	NPM_ERR=$(cd "$REPO/tests" && npm ci --no-audit --no-fund 2>&1 >/dev/null | tail -n 3 | tr '\n' ' ')
+fi
+export NPM_ERR
+
 # --- a private network namespace (root only) ---------------------------------
 if [ "${DDBGATE_IT_NETNS:-1}" = 1 ] && [ -z "${DDBGATE_IT_IN_NETNS:-}" ] && [ "$(id -u)" = 0 ] &&
 	command -v ip >/dev/null && unshare --net --mount true 2>/dev/null; then
@@ -67,7 +75,8 @@ VPCE=dynamodb.us-east-1.vpce.amazonaws.com
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ddbgate-it.XXXXXX")
 export T PKI="$T/pki" REC="$T/rec"
-mkdir -p "$T/logs" "$T/cases" "$REC" "$T/home"
+mkdir -p "$T/logs" "$T/cases" "$REC" "$T/home" "$T/tmp"
+export TMPDIR="$T/tmp" # whatever a tool creates goes under $T too
 : >"$T/pids"
 export GW_CFG="$T/ddbgate.yaml" GW_OUT="$T/logs/ddbgate.out" GW_ERR="$T/logs/ddbgate.err"
 
@@ -80,11 +89,11 @@ cleanup() {
 	for p in $(tac "$T/pids" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
 	for i in $(seq 1 30); do
 		alive=0
-		for p in $(cat "$T/pids" 2>/dev/null); do kill -0 "$p" 2>/dev/null && alive=1; done
+		while read -r p; do kill -0 "$p" 2>/dev/null && alive=1; done <"$T/pids"
 		[ "$alive" = 0 ] && break
 		sleep 0.1
 	done
-	for p in $(cat "$T/pids" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+	while read -r p; do kill -KILL "$p" 2>/dev/null; done <"$T/pids"
 	if [ "${DDBGATE_KEEP_TMP:-0}" = 1 ]; then
 		echo "# temp dir kept: $T"
 	else
@@ -292,10 +301,8 @@ setup_infra() {
 		sleep 0.1
 	done
 
-	if [ ! -f "$REPO/tests/node_modules/dynalite/cli.js" ]; then
-		(cd "$REPO/tests" && npm ci --no-audit --no-fund) >"$T/logs/npm.log" 2>&1 ||
-			{ SETUP_ERR="npm ci in tests/ failed: $(tail -n 3 "$T/logs/npm.log")"; return 1; }
-	fi
+	[ -f "$REPO/tests/node_modules/dynalite/cli.js" ] ||
+		{ SETUP_ERR="no tests/node_modules/dynalite (cd tests && npm ci): ${NPM_ERR:-}"; return 1; }
 	bg dynalite node "$REPO/tests/node_modules/dynalite/cli.js" --host "$DYNALITE_IP" --port "$DYNALITE_PORT" \
 		--createTableMs 0 --deleteTableMs 0 --updateTableMs 0
 	wait_listen dynalite "$BG_PID" "$DYNALITE_IP" "$DYNALITE_PORT" || return 1
@@ -360,6 +367,7 @@ run_case() {
 	err0=$(wc -l <"$GW_ERR")
 	out0=$(wc -l <"$GW_OUT")
 	t0=$(date +%s%N)
+	# shellcheck disable=SC2016 # expanded by the case's shell
 	timeout -k 5 "$to" /bin/bash -c '. "$IT_DIR/lib.sh"; . "$1"' "$name" "$file" >"$log" 2>&1 </dev/null
 	rc=$?
 	t1=$(date +%s%N)
@@ -431,6 +439,26 @@ for f in "$IT_DIR"/cases/[0-9][0-9]-*.sh; do
 	selected "$(case_name "$f")" || continue
 	run_case "$f"
 done
+
+# Last: the gateway stops cleanly on SIGTERM (exit 0 within 10 s; under a
+# sanitizer build this is also where leak reports would surface).
+if [ "$GW_OK" = 1 ] && kill -0 "$GW_PID" 2>/dev/null; then
+	err0=$(wc -l <"$GW_ERR")
+	kill -TERM "$GW_PID"
+	for _ in $(seq 1 100); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$GW_PID" 2>/dev/null; then
+		report_fail gateway-shutdown "still running 10 s after SIGTERM"
+	else
+		wait "$GW_PID"
+		st=$?
+		if [ "$st" = 0 ]; then
+			report_ok gateway-shutdown
+		else
+			report_fail gateway-shutdown "exit status $st after SIGTERM"
+			tail -n +"$((err0 + 1))" "$GW_ERR" | head -n 60 | diag
+		fi
+	fi
+fi
 
 say "# total time $(($(date +%s) - START_TIME)) s"
 say "$PASSED passed, $FAILED failed, $SKIPPED skipped"

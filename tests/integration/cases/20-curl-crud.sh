@@ -5,7 +5,7 @@
 # X-Amz-Target and Content-Type application/x-amz-json-1.0.
 # Client:   curl --aws-sigv4 aws:amz:us-east-1:dynamodb --resolve
 #           dynamodb.us-east-1.amazonaws.com:443:127.0.0.80 --cacert gw-ca.pem:
-#           CreateTable, PutItem, GetItem, BatchWriteItem, Query, Scan, DeleteTable.
+#           CreateTable, (DescribeTable until ACTIVE), PutItem, GetItem, BatchWriteItem, Query, Scan, DeleteTable.
 # Config:   listeners: [{address: 127.0.0.80:443, mode: sni}]
 #           endpoints: [{name: ddb-use1, hosts: [dynamodb.us-east-1.amazonaws.com],
 #             upstream: vpce-good-1234.dynamodb.us-east-1.vpce.amazonaws.com:8443,
@@ -14,7 +14,8 @@
 # Upstream: dnsmasq resolves vpce-good-1234... to 127.0.0.21: stunnel4 -> dynalite.
 # Expect:   every answer is dynalite's (checked field by field); the access log
 #           has a line per call with the client address 127.0.0.1, the endpoint
-#           ddb-use1, the X-Amz-Target, the status 200 and the upstream 127.0.0.21.
+#           ddb-use1, the X-Amz-Target, the status 200, byte counts, the latency
+#           and the upstream 127.0.0.21.
 H=dynamodb.us-east-1.amazonaws.com
 TB="curl-$(unique)"
 P=DynamoDB_20120810
@@ -24,12 +25,14 @@ gw_request $H $P.CreateTable "{\"TableName\":\"$TB\",\"AttributeDefinitions\":[{
 expect_status 200
 expect_json "d['TableDescription']['TableName'] == '$TB'" "CreateTable did not describe $TB"
 alog_expect "$mark" "$P\.CreateTable" '(^|[^0-9])200([^0-9]|$)'
+wait_table_active $H "$TB"
 
 mark=$(alog_mark)
 gw_request $H $P.PutItem "{\"TableName\":\"$TB\",\"Item\":{\"pk\":{\"S\":\"p1\"},\"sk\":{\"S\":\"a\"},\"v\":{\"S\":\"SECRET-ITEM-VALUE-curl\"}}}"
 expect_status 200
 expect_json "d == {}" "PutItem answer is not {}"
-alog_expect "$mark" "$P\.PutItem" '(^|[^0-9])200([^0-9]|$)' '127\.0\.0\.1([^0-9]|$)' 'ddb-use1' '127\.0\.0\.21'
+alog_expect "$mark" "$P\.PutItem" '(^|[^0-9])200([^0-9]|$)' '127\.0\.0\.1([^0-9]|$)' 'ddb-use1' '127\.0\.0\.21' \
+	'[Bb]ytes' '[Ll]atency'
 
 gw_request $H $P.GetItem "{\"TableName\":\"$TB\",\"Key\":{\"pk\":{\"S\":\"p1\"},\"sk\":{\"S\":\"a\"}},\"ConsistentRead\":true}"
 expect_status 200

@@ -12,7 +12,8 @@
 #           ever receives a marker.
 H=record.ddbgate.test
 send_bad() { # LABEL BYTES(printf format)
-	local mk="marker-bad-$1-$(unique)"
+	local mk
+	mk="marker-bad-$1-$(unique)"
 	# shellcheck disable=SC2059
 	printf "$2" "$mk" >"$CASE_TMP/bad-$1"
 	step "($1) $(head -c 120 "$CASE_TMP/bad-$1" | cat -A | tr '\n' ' ')"

@@ -14,6 +14,7 @@ H=dynamodb.us-east-1.amazonaws.com
 TB="nodata-$(unique)"
 gw_request $H DynamoDB_20120810.CreateTable "{\"TableName\":\"$TB\",\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}"
 expect_status 200
+wait_table_active $H "$TB"
 mark=$(alog_mark)
 gw_request $H DynamoDB_20120810.PutItem "{\"TableName\":\"$TB\",\"Item\":{\"pk\":{\"S\":\"k\"},\"secret\":{\"S\":\"SECRET-ITEM-VALUE-123\"}}}"
 expect_status 200

@@ -15,9 +15,11 @@
  *  3. validate: rules that span keys (unique names, hosts and addresses;
  *     TLS material for sni listeners), while node positions are at hand.
  *
- * config_print() and docs/configuration.md are derived from keys[] too.
+ * config_print() is driven by keys[] too, and docs/configuration.md
+ * follows it key for key.
  * An empty document means the built-in defaults (config_defaults()).
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -363,13 +365,10 @@ build_attach(struct builder *b, struct ynode *n)
 {
 	if (b->depth > 0)
 		ynode_append(b->stack[b->depth - 1], n);
-	else if (b->root == NULL)
-		b->root = n;
 	else {
-		fail_mark(b->ld, n->line, n->column,
-		    "only one document is allowed");
-		ynode_free(n);
-		return -1;
+		/* One root per document, and a second document is refused. */
+		assert(b->root == NULL);
+		b->root = n;
 	}
 	if (n->type == YNODE_SCALAR)
 		return 0;
@@ -957,7 +956,7 @@ static const struct key keys[] = {
 	  .help = "the access log: one line per connection and request" },
 	{ .name = "access_log.path", .type = KEY_STRING,
 	  .off = CFG(access_log.path), .def = "-", .syntax = "path | - | off",
-	  .help = "file to append access lines to; - = standard error; off "
+	  .help = "file to append access lines to; - = standard output; off "
 	  "= none" },
 	{ .name = "metrics", .type = KEY_SECTION,
 	  .help = "the admin listener: Prometheus metrics" },
@@ -1395,18 +1394,19 @@ static int
 convert_hostport(struct loader *ld, const struct key *k,
     const struct ynode *n, void *base)
 {
-	const char *text = scalar_text(ld, n, "host[:port]"), *why = NULL;
+	const char *text = scalar_text(ld, n, "host[:port]"), *why;
 	char *host, buf[80];
 	uint16_t port;
 
 	if (text == NULL)
 		return -1;
-	if (hostport_parse(text, k->port, &host, &port, &why) == -1 ||
-	    check_upstream_host(host, &why) == -1) {
-		if (why != NULL)
-			fail(ld, n, "\"%s\": %s",
-			    printable(text, n->len, buf, sizeof(buf)), why);
-		return -1;
+	if (hostport_parse(text, k->port, &host, &port, &why) == -1)
+		return fail(ld, n, "\"%s\": %s",
+		    printable(text, n->len, buf, sizeof(buf)), why);
+	if (check_upstream_host(host, &why) == -1) {
+		free(host);
+		return fail(ld, n, "\"%s\": %s",
+		    printable(text, n->len, buf, sizeof(buf)), why);
 	}
 	free_value(k, base);
 	*FIELD(base, k->off, char *) = host;
@@ -2024,7 +2024,6 @@ builtin_yaml(void)
 	xasprintf(&text,
 	    "region: %s\n"
 	    "listeners:\n"
-	    "  - { address: \"127.0.0.1:3128\", mode: connect }\n"
 	    "  - { address: \"127.0.0.1:8443\", mode: sni }\n"
 	    "tls: { ca_cert: %s, ca_key: %s }\n"
 	    "endpoints:\n"

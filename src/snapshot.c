@@ -18,7 +18,8 @@
 #include "xmalloc.h"
 
 /* The domains the default CA may sign for: those of the default hosts. */
-static const char *const default_ca_domains[] = { "amazonaws.com" };
+static const char *const default_ca_domains[] = { "amazonaws.com",
+    "amazonaws.com.cn" };
 
 /*
  * With no configuration file the gateway CA is created on first start,
@@ -27,7 +28,8 @@ static const char *const default_ca_domains[] = { "amazonaws.com" };
 static int
 ensure_default_ca(const struct config *cfg, char *err, size_t errlen)
 {
-	if (access(cfg->tls.ca_cert, F_OK) == 0 ||
+	if (cfg->tls.ca_cert == NULL || cfg->tls.ca_key == NULL ||
+	    access(cfg->tls.ca_cert, F_OK) == 0 ||
 	    access(cfg->tls.ca_key, F_OK) == 0)
 		return 0;
 	if (ca_create(cfg->state_dir, default_ca_domains,

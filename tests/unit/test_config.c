@@ -251,11 +251,9 @@ check_builtin(const struct config *cfg, const char *region,
 		"dax" };
 
 	assert_string_equal(cfg->region, region);
-	assert_int_equal(cfg->nlisteners, 2);
-	assert_string_equal(cfg->listeners[0].address, "127.0.0.1:3128");
-	assert_int_equal(cfg->listeners[0].mode, LISTENER_CONNECT);
-	assert_string_equal(cfg->listeners[1].address, "127.0.0.1:8443");
-	assert_int_equal(cfg->listeners[1].mode, LISTENER_SNI);
+	assert_int_equal(cfg->nlisteners, 1);
+	assert_string_equal(cfg->listeners[0].address, "127.0.0.1:8443");
+	assert_int_equal(cfg->listeners[0].mode, LISTENER_SNI);
 	assert_int_equal(cfg->nendpoints, 3);
 	for (i = 0; i < 3; i++) {
 		assert_string_equal(cfg->endpoints[i].name, names[i]);
@@ -671,6 +669,17 @@ test_listeners(void **state)
 	    "2001:db8::/32");
 	assert_string_equal(config_mode_name(cfg->listeners[1].mode), "sni");
 	config_free(cfg);
+	/* Different addresses on one port are different listeners. */
+	config_free(load_ok("listeners:\n"
+	    "  - {address: \"[::]:3128\", mode: connect}\n"
+	    "  - {address: \"[::1]:3128\", mode: connect}\n"
+	    "  - {address: 0.0.0.0:3128, mode: connect}\n"
+	    "  - {address: \"[::]:3129\", mode: connect}\n" ENDPOINT));
+	error_starts("listeners:\n"
+	    "  - {address: \"[::]:3128\", mode: connect}\n"
+	    "  - {address: \"[0::0]:3128\", mode: connect}\n" ENDPOINT,
+	    "t.yaml:3:15: listeners[1].address: [0::0]:3128 is already used by "
+	    "listeners[0]");
 }
 
 static void
@@ -717,11 +726,11 @@ test_listener_errors(void **state)
 	    "empty");
 	error_starts("listeners:\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect, allow_clients: [x]}\n"
-	    ENDPOINT, "t.yaml:2:63: listeners[0].allow_clients[0]: \"x\": not "
+	    ENDPOINT, "t.yaml:2:62: listeners[0].allow_clients[0]: \"x\": not "
 	    "an IPv4 or IPv6 address");
 	error_starts("listeners:\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect, port: 1}\n" ENDPOINT,
-	    "t.yaml:2:47: listeners[0].port: unknown key (expected address, "
+	    "t.yaml:2:46: listeners[0].port: unknown key (expected address, "
 	    "mode, allow_clients)");
 }
 
@@ -843,6 +852,13 @@ test_endpoint_values(void **state)
 	assert_string_equal(cfg->endpoints[2].upstream_host, "10.1.2.3");
 	assert_int_equal(cfg->endpoints[2].upstream_port, 444);
 	config_free(cfg);
+	/* Unbracketed, two or more colons: an IPv6 address, no port. */
+	cfg = load_ok(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], "
+	    "upstream: '2001:db8::1:443'}\n");
+	assert_string_equal(cfg->endpoints[0].upstream_host, "2001:db8::1:443");
+	assert_int_equal(cfg->endpoints[0].upstream_port, 443);
+	config_free(cfg);
 }
 
 static void
@@ -871,24 +887,24 @@ test_endpoint_errors(void **state)
 	    "t.yaml:5:41: endpoints[0].hosts: must not be empty");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: a.b}\n",
-	    "t.yaml:5:44: endpoints[0].hosts: expected a list, got a scalar");
+	    "t.yaml:5:41: endpoints[0].hosts: expected a list, got a scalar");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b]}\n"
 	    "  - {name: a, service: streams, hosts: [c.d]}\n",
-	    "t.yaml:6:11: endpoints[1].name: \"a\" is already the name of "
+	    "t.yaml:6:12: endpoints[1].name: \"a\" is already the name of "
 	    "endpoints[0]");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b, c.d, A.B]}\n",
-	    "t.yaml:5:54: endpoints[0].hosts[2]: a.b is listed twice");
+	    "t.yaml:5:52: endpoints[0].hosts[2]: a.b is listed twice");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b]}\n"
 	    "  - {name: b, service: streams, hosts: [c.d, A.B.]}\n",
-	    "t.yaml:6:48: endpoints[1].hosts[1]: a.b is already a host of "
+	    "t.yaml:6:46: endpoints[1].hosts[1]: a.b is already a host of "
 	    "endpoints[0] (a)");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], upstream: "
 	    "'h:99999'}\n",
-	    "t.yaml:5:61: endpoints[0].upstream: \"h:99999\": port must be a "
+	    "t.yaml:5:58: endpoints[0].upstream: \"h:99999\": port must be a "
 	    "number 1..65535");
 	error_has(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], upstream: "
@@ -896,19 +912,20 @@ test_endpoint_errors(void **state)
 	    "\"bad_host.example\": not a DNS name");
 	error_has(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], upstream: "
-	    "'2001:db8::1:443'}\n", "endpoints[0].upstream: ");
+	    "'2001:db8::1::443'}\n", "endpoints[0].upstream: "
+	    "\"2001:db8::1::443\": not an IPv6 address (write [address]:port)");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], "
 	    "allowed_cidrs: []}\n",
-	    "t.yaml:5:66: endpoints[0].allowed_cidrs: must not be empty");
+	    "t.yaml:5:63: endpoints[0].allowed_cidrs: must not be empty");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], "
 	    "enforcement: audit}\n",
-	    "t.yaml:5:64: endpoints[0].enforcement: \"audit\" is not enforce or "
+	    "t.yaml:5:61: endpoints[0].enforcement: \"audit\" is not enforce or "
 	    "report");
 	error_starts(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], policy: ''}\n",
-	    "t.yaml:5:59: endpoints[0].policy: must not be empty");
+	    "t.yaml:5:56: endpoints[0].policy: must not be empty");
 }
 
 static void
@@ -998,8 +1015,31 @@ test_principals(void **state)
 	extra_error_starts("principals:\n"
 	    "  - {access_key_id: AKIAIOSFODNN7EXAMPLE, arn: 'arn:a'}\n"
 	    "  - {access_key_id: AKIAIOSFODNN7EXAMPLE, arn: 'arn:b'}\n",
-	    "t.yaml:10:22: principals[1].access_key_id: already listed in "
+	    "t.yaml:10:21: principals[1].access_key_id: already listed in "
 	    "principals[0]");
+}
+
+/* Attribute names are at most 255 bytes. */
+static void
+attribute_too_long(void)
+{
+	char yaml[2048], name[300];
+	struct config *cfg;
+
+	memset(name, 'k', 256);
+	name[256] = '\0';
+	snprintf(yaml, sizeof(yaml), MINIMAL "tables:\n  - arn: arn:aws:"
+	    "dynamodb:us-east-1:111122223333:table/Orders\n"
+	    "    partition_key: %s\n", name);
+	error_has(yaml, "tables[0].partition_key: \"kkkk");
+	error_has(yaml, "attribute names are at most 255 bytes");
+	name[255] = '\0';
+	snprintf(yaml, sizeof(yaml), MINIMAL "tables:\n  - arn: arn:aws:"
+	    "dynamodb:us-east-1:111122223333:table/Orders\n"
+	    "    partition_key: %s\n", name);
+	cfg = load_ok(yaml);
+	assert_int_equal(strlen(cfg->tables[0].partition_key), 255);
+	config_free(cfg);
 }
 
 static void
@@ -1036,6 +1076,7 @@ test_tables(void **state)
 	extra_error_starts("tables:\n  - arn: arn:aws:dynamodb:us-east-1:"
 	    "111122223333:table/Orders\n", "t.yaml:9:5: tables[0].partition_key:"
 	    " required key is missing");
+	attribute_too_long();
 	extra_error_starts("tables:\n"
 	    "  - {arn: 'arn:aws:dynamodb:us-east-1:111122223333:table/Tab1', "
 	    "partition_key: a}\n"
@@ -1064,6 +1105,8 @@ test_unknown_keys(void **state)
 	extra_error_starts("? [a]\n: b\n",
 	    "t.yaml:8:3: ?: a key must be a name, not a list");
 	extra_error_starts("Region: us-east-1\n", "t.yaml:8:1: Region: unknown");
+	extra_error_starts("\"work\\0ers\": 1\n", "t.yaml:8:1: work?ers: "
+	    "unknown key");
 }
 
 static void
@@ -1133,6 +1176,8 @@ test_syntax_errors(void **state)
 	    "error: found character that cannot start any token");
 	error_starts("region: \xff\n", "t.yaml:1:9: invalid input: invalid "
 	    "leading UTF-8 octet");
+	error_starts("workers: 1\nregion: x\xc3\n", "t.yaml:2:11: invalid input: "
+	    "invalid trailing UTF-8 octet");
 	error_starts("workers: 1\x01\n", "t.yaml:1:11: invalid input: control "
 	    "characters are not allowed");
 }
@@ -1261,6 +1306,18 @@ test_print(void **state)
 	has_line(text, "  intercept = true (default)");
 	has_line(text, "tls.certificates = (none)");
 	has_line(text, "principals = (none)");
+	free(text);
+	config_free(cfg);
+	cfg = load_ok(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], "
+	    "upstream: '[2001:db8::1]:8443', enforcement: report}\n"
+	    "  - {name: b, service: dynamodb, hosts: [c.d], "
+	    "upstream: 'Vpce.Example', intercept: false}\n");
+	text = printed(cfg);
+	has_line(text, "  upstream = [2001:db8::1]:8443");
+	has_line(text, "  enforcement = report");
+	has_line(text, "  upstream = vpce.example:443");
+	has_line(text, "  intercept = false");
 	free(text);
 	config_free(cfg);
 }

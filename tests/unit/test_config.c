@@ -146,16 +146,15 @@ test_example_file(void **state)
 	assert_string_equal(cfg->path, path);
 	assert_string_equal(cfg->region, "us-east-1");
 	assert_string_equal(cfg->account, "111122223333");
-	assert_int_equal(cfg->nlisteners, 2);
+	assert_int_equal(cfg->nlisteners, 1);
 	assert_int_equal(cfg->listeners[0].mode, LISTENER_SNI);
 	assert_int_equal(cfg->listeners[0].addr.ss_family, AF_INET);
 	assert_int_equal(ntohs(((struct sockaddr_in *)
 	    &cfg->listeners[0].addr)->sin_port), 443);
 	assert_int_equal(cfg->listeners[0].addrlen,
 	    sizeof(struct sockaddr_in));
-	assert_int_equal(cfg->listeners[1].mode, LISTENER_CONNECT);
-	assert_int_equal(cfg->listeners[1].nallow_clients, 2);
-	assert_string_equal(cidr_text(&cfg->listeners[1].allow_clients[1], buf),
+	assert_int_equal(cfg->listeners[0].nallow_clients, 2);
+	assert_string_equal(cidr_text(&cfg->listeners[0].allow_clients[1], buf),
 	    "192.168.10.0/24");
 	assert_non_null(cfg->tls.ca_cert);
 	assert_int_equal(cfg->tls.ncertificates, 1);

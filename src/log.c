@@ -53,6 +53,30 @@ level_name(enum log_level level)
 	return "?";
 }
 
+/*
+ * A log line is one line: control characters (which peers can smuggle in
+ * through names and headers) become \xNN, so nobody forges a line or a
+ * journald priority. Escapes that do not fit are cut at the end.
+ */
+static void
+escape_controls(char *line, size_t size)
+{
+	char tmp[2048];
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+		if (n + 5 >= sizeof(tmp))
+			break;
+		if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, "\\x%02x",
+			    *p);
+		else
+			tmp[n++] = (char)*p;
+	}
+	tmp[n] = '\0';
+	snprintf(line, size, "%s", tmp);
+}
+
 void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
@@ -62,6 +86,7 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	if (level > log_level_max)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	escape_controls(line, sizeof(line));
 	if (journal_attached()) {
 		fprintf(stderr, "<%d>%s\n", (int)level, line);
 	} else {

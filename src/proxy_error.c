@@ -125,7 +125,7 @@ size_t
 proxy_error_format(char *buf, size_t buflen, enum proxy_error_kind kind,
     const char *message, const char *request_id, int close)
 {
-	char escaped[1536], body[1700];
+	char escaped[6 * 1024 + 1], body[6 * 1024 + 128];
 	int blen, n;
 	const struct error_row *row = &rows[kind];
 

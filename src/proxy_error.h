@@ -14,6 +14,10 @@
 
 #include <stddef.h>
 
+/* A buffer this large always holds a formatted error of a message up to
+ * 1023 bytes (each byte escapes to at most 6). */
+#define PROXY_ERROR_MAX 8192
+
 enum proxy_error_kind {
 	/* the client's request */
 	PE_BAD_REQUEST,
@@ -56,7 +60,7 @@ const char *proxy_error_type(enum proxy_error_kind kind);
  * application/x-amz-json-1.0, x-amzn-RequestId (request_id), Proxy-Status,
  * Content-Length, "Connection: close" when close is set, and the body
  * {"__type":"ddbgate#Name","message":"..."} with message JSON-escaped.
- * Returns the length written, or 0 if buf is too small (at least 2048
+ * Returns the length written, or 0 if buf is too small (PROXY_ERROR_MAX
  * bytes always suffice for messages under 1024 bytes).
  */
 size_t proxy_error_format(char *buf, size_t buflen,

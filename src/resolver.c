@@ -86,7 +86,7 @@ on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	LIST_FOREACH(w, &r->socks, link)
 		if (w->fd == fd)
 			break;
-	if (w != NULL) {
+	if (w != NULL && w->ev != NULL) {
 		event_free(w->ev);
 		w->ev = NULL;
 	}
@@ -327,7 +327,8 @@ resolver_free(struct resolver *r)
 		query_free(q);
 	while ((w = LIST_FIRST(&r->socks)) != NULL) {
 		LIST_REMOVE(w, link);
-		event_free(w->ev);
+		if (w->ev != NULL)
+			event_free(w->ev);
 		free(w);
 	}
 	if (r->timer != NULL)

@@ -61,7 +61,9 @@ struct session {
 	const struct conf_endpoint *ep; /* endpoint of host; NULL if none */
 	size_t ep_index;
 	unsigned requests;	   /* requests completed */
-	bool linger;		   /* CLOSING: discarding client input */
+	bool bad_sni;		   /* SNI present but not a host name */
+	struct event *linger;	   /* CLOSING: discarding client input
+				      until this fires; owned */
 	uint64_t linger_bytes;
 
 	struct {
@@ -172,10 +174,14 @@ static uint64_t
 elapsed_us(const struct timespec *start)
 {
 	struct timespec now;
+	int64_t us;
 
+	if (start->tv_sec == 0 && start->tv_nsec == 0)
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - start->tv_sec) * 1000000u +
-	    (uint64_t)(now.tv_nsec - start->tv_nsec) / 1000;
+	us = (int64_t)(now.tv_sec - start->tv_sec) * 1000000 +
+	    ((int64_t)now.tv_nsec - (int64_t)start->tv_nsec) / 1000;
+	return us > 0 ? (uint64_t)us : 0;
 }
 
 static void
@@ -225,6 +231,8 @@ session_close(struct session *s, const char *reason)
 	drop_upstream(s);
 	if (s->resume != NULL)
 		event_free(s->resume);
+	if (s->linger != NULL)
+		event_free(s->linger);
 	if (s->down != NULL)
 		bufferevent_free(s->down);
 	TAILQ_REMOVE(&s->worker->sessions, s, link);
@@ -235,31 +243,73 @@ session_close(struct session *s, const char *reason)
 }
 
 /*
+ * The clean end of the client side, once everything queued is sent: a TLS
+ * close_notify, so the client can tell a complete response from a cut one,
+ * then a TCP half-close.
+ */
+static void
+close_write(struct session *s)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->down);
+
+	if (SSL_shutdown(ssl) < 0)
+		ERR_clear_error(); /* best effort: the socket may be gone */
+	shutdown(bufferevent_getfd(s->down), SHUT_WR);
+}
+
+/* Cuts the client connection with a reset: a response that could not be
+ * relayed whole must not look complete. */
+static void
+session_abort(struct session *s, const char *reason)
+{
+	struct linger hard = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(bufferevent_getfd(s->down), SOL_SOCKET, SO_LINGER, &hard,
+	    sizeof(hard));
+	session_close(s, reason);
+}
+
+static void
+on_linger_end(evutil_socket_t fd, short what, void *arg)
+{
+	session_close(arg, "lingering close: time limit");
+}
+
+/*
  * Ends the session once the client has been sent everything queued.
  * With linger, the client may still be sending the request we refused:
  * closing with unread input makes the kernel reset the connection, and
  * the client would lose our answer (RFC 9112 section 9.6). So input is
- * read and discarded, bounded in bytes and time, until the client closes.
+ * read and discarded, bounded in bytes and in total time, until the
+ * client closes.
  */
 static void
 finish(struct session *s, const char *reason, bool linger)
 {
 	struct timeval tmo = { .tv_sec = LINGER_SECONDS };
+	struct evbuffer *in = bufferevent_get_input(s->down);
+	bool flushed = evbuffer_get_length(
+	    bufferevent_get_output(s->down)) == 0;
 
 	set_state(s, SESSION_CLOSING);
-	s->linger = linger;
 	bufferevent_setwatermark(s->down, EV_WRITE, 0, 0);
-	if (linger) {
-		evbuffer_drain(bufferevent_get_input(s->down),
-		    evbuffer_get_length(bufferevent_get_input(s->down)));
-		bufferevent_setwatermark(s->down, EV_READ, 0, 0);
-		bufferevent_set_timeouts(s->down, &tmo, &tmo);
-		bufferevent_enable(s->down, EV_READ);
+	if (linger)
+		s->linger = evtimer_new(s->worker->base, on_linger_end, s);
+	if (s->linger == NULL) {
+		bufferevent_disable(s->down, EV_READ);
+		if (flushed) {
+			close_write(s);
+			session_close(s, reason);
+		}
 		return;
 	}
-	bufferevent_disable(s->down, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(s->down)) == 0)
-		session_close(s, reason);
+	evtimer_add(s->linger, &tmo);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_setwatermark(s->down, EV_READ, 0, 0);
+	bufferevent_set_timeouts(s->down, NULL, &tmo);
+	bufferevent_enable(s->down, EV_READ);
+	if (flushed)
+		close_write(s);
 }
 
 /* CLOSING with linger: discard what the client still sends. */
@@ -303,7 +353,7 @@ static void
 reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
     const char *fmt, ...)
 {
-	char msg[1024], rid[40], out[3072];
+	char msg[1024], rid[40], out[PROXY_ERROR_MAX];
 	struct evbuffer *in = bufferevent_get_input(s->down);
 	size_t n;
 	va_list ap;
@@ -315,13 +365,14 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
 	snprintf(rid, sizeof(rid), "ddbgate-%u-%llu-%u", s->worker->id,
 	    (unsigned long long)s->id, s->requests + 1);
 	n = proxy_error_format(out, sizeof(out), kind, msg, rid, close_after);
+	if (n == 0) /* cannot happen with PROXY_ERROR_MAX; never answer nothing */
+		n = proxy_error_format(out, sizeof(out), kind, "(message too "
+		    "long)", rid, close_after);
 	slog(s, kind >= PE_DNS_ERROR ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
 	    "%d %s: %s", proxy_error_status(kind), proxy_error_type(kind),
 	    msg);
-	if (n > 0) {
-		bufferevent_write(s->down, out, n);
-		s->resp.bytes = n;
-	}
+	bufferevent_write(s->down, out, n);
+	s->resp.bytes = n;
 	log_access(s, proxy_error_status(kind), proxy_error_type(kind));
 	drop_upstream(s);
 	evbuffer_drain(in, s->req.unsent);
@@ -333,25 +384,38 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
 		next_request(s);
 }
 
-/* Strips an optional ":port" and one trailing dot; lower-cases into out. */
+/*
+ * Reads a host name (with ":port" when allow_port is set, and one
+ * trailing dot) into out, lower-cased. Only letters, digits, '-' and '.'
+ * are accepted, so nothing else ever reaches a log line or a lookup: an
+ * IP literal or anything odd is simply not an endpoint host.
+ */
 static bool
-host_name(const char *v, size_t len, char *out, size_t outlen)
+host_name(const char *v, size_t len, bool allow_port, char *out,
+    size_t outlen)
 {
-	size_t n = len;
+	size_t n = 0;
 
-	if (len > 0 && v[0] == '[')
-		return false; /* an IP literal is never an endpoint host */
-	for (size_t i = 0; i < len; i++)
-		if (v[i] == ':') {
-			n = i;
-			break;
-		}
+	for (; n < len && v[n] != ':'; n++) {
+		char c = v[n];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.'))
+			return false;
+		out[n < outlen ? n : outlen - 1] =
+		    (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+	}
+	if (n < len) {
+		if (!allow_port || n + 1 == len || len - n > 6)
+			return false;
+		for (size_t i = n + 1; i < len; i++)
+			if (v[i] < '0' || v[i] > '9')
+				return false;
+	}
 	if (n > 0 && v[n - 1] == '.')
 		n--;
 	if (n == 0 || n >= outlen)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
 	out[n] = '\0';
 	return true;
 }
@@ -369,7 +433,13 @@ check_host(struct session *s, const struct http1_request *r)
 {
 	char h[256];
 
-	if (r->host == NULL || !host_name(r->host, r->host_len, h, sizeof(h))) {
+	if (s->bad_sni) {
+		reply_error(s, PE_MISDIRECTED, true, "the TLS server name is "
+		    "not a host name this gateway serves");
+		return false;
+	}
+	if (r->host == NULL ||
+	    !host_name(r->host, r->host_len, true, h, sizeof(h))) {
 		reply_error(s, PE_MISDIRECTED, true, "the Host header does "
 		    "not name a host this gateway serves");
 		return false;
@@ -412,7 +482,6 @@ accept_head(struct session *s, const struct http1_request *r)
 	s->req.keep_alive = r->keep_alive;
 	s->req.is_head = false;
 	s->req.body_len = r->body == HTTP1_BODY_LENGTH ? r->content_length : 0;
-	clock_gettime(CLOCK_MONOTONIC, &s->req.start);
 	copy_target(s, r);
 	if (!is_method(r, "POST") && !is_method(r, "GET")) {
 		reply_error(s, PE_METHOD_NOT_ALLOWED, true, "method %.*s is "
@@ -529,6 +598,9 @@ read_body(struct session *s)
 static void
 process_input(struct session *s)
 {
+	if (s->req.start.tv_sec == 0 &&
+	    evbuffer_get_length(bufferevent_get_input(s->down)) > 0)
+		clock_gettime(CLOCK_MONOTONIC, &s->req.start);
 	if (s->state == SESSION_READ_HEAD && !read_head(s))
 		return;
 	if (s->state == SESSION_READ_BODY && read_body(s))
@@ -643,8 +715,7 @@ start_tls(struct session *s, int fd, const struct sockaddr *sa)
 	    s->worker->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (bev == NULL) {
-		if (ssl != NULL)
-			SSL_free(ssl);
+		/* libevent freed ssl already (BEV_OPT_CLOSE_ON_FREE) */
 		close(fd);
 		reply_error(s, PE_INTERNAL, false, "cannot set up upstream TLS");
 		return;
@@ -808,7 +879,7 @@ response_failed(struct session *s, short what)
 	    "response body", s->up->addr_str, (what & BEV_EVENT_TIMEOUT) ?
 	    "timed out" : "closed the connection");
 	log_access(s, s->resp.status, "http_response_incomplete");
-	session_close(s, "upstream response incomplete");
+	session_abort(s, "upstream response incomplete");
 }
 
 static void
@@ -847,13 +918,19 @@ response_done(struct session *s)
 		finish(s, "connection not kept alive", false);
 }
 
+/* Scans chunked framing from offset from; returns the bytes it covered. */
 static size_t
-scan_chunked(struct session *s, struct evbuffer *in, bool *done, bool *bad)
+scan_chunked(struct session *s, struct evbuffer *in, size_t from, bool *done,
+    bool *bad)
 {
 	struct evbuffer_iovec v[8];
+	struct evbuffer_ptr at;
 	size_t total = 0;
-	int n = evbuffer_peek(in, -1, NULL, v, 8);
+	int n;
 
+	if (evbuffer_ptr_set(in, &at, from, EVBUFFER_PTR_SET) != 0)
+		return 0;
+	n = evbuffer_peek(in, -1, &at, v, 8);
 	for (int i = 0; i < n && i < 8; i++) {
 		enum http1_error err;
 		size_t used = 0;
@@ -895,7 +972,12 @@ relay_body(struct session *s)
 		done = s->resp.remaining == 0;
 		break;
 	case HTTP1_BODY_CHUNKED:
-		n = scan_chunked(s, in, &done, &bad);
+		/* scan_chunked looks at a few buffer pieces per call. */
+		for (size_t part; !done && !bad && n < avail; n += part) {
+			part = scan_chunked(s, in, n, &done, &bad);
+			if (part == 0)
+				break;
+		}
 		break;
 	case HTTP1_BODY_CLOSE:
 		n = avail;
@@ -905,7 +987,7 @@ relay_body(struct session *s)
 	s->resp.bytes += n;
 	if (bad) {
 		log_access(s, s->resp.status, "http_protocol_error");
-		session_close(s, "malformed upstream chunked body");
+		session_abort(s, "malformed upstream chunked body");
 		return;
 	}
 	if (done) {
@@ -980,8 +1062,11 @@ handshake_done(struct session *s)
 	SSL *ssl = bufferevent_openssl_get_ssl(s->down);
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 
-	if (sni != NULL)
-		host_name(sni, strlen(sni), s->host, sizeof(s->host));
+	if (sni != NULL && !host_name(sni, strlen(sni), false, s->host,
+	    sizeof(s->host))) {
+		s->host[0] = '\0';
+		s->bad_sni = true; /* every request gets 421; never Host alone */
+	}
 	slog(s, LOG_LEVEL_DEBUG, "client TLS established (%s, %s)",
 	    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 	next_request(s);
@@ -1004,9 +1089,11 @@ on_down_write(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (s->state == SESSION_CLOSING && left == 0 && !s->linger)
-		session_close(s, "done");
-	else if (s->state == SESSION_RELAY_BODY && left <= RELAY_LOW)
+	if (s->state == SESSION_CLOSING && left == 0) {
+		close_write(s);
+		if (s->linger == NULL)
+			session_close(s, "done");
+	} else if (s->state == SESSION_RELAY_BODY && left <= RELAY_LOW)
 		bufferevent_enable(s->up->bev, EV_READ);
 }
 
@@ -1084,10 +1171,8 @@ session_new(struct worker *w, const struct conf_listener *l, int fd,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
 	    BEV_OPT_DEFER_CALLBACKS);
 	if (s->resume == NULL || s->down == NULL) {
-		if (s->down == NULL) {
-			SSL_free(ssl);
-			close(fd);
-		}
+		if (s->down == NULL)
+			close(fd); /* libevent freed ssl already */
 		session_close(s, "out of memory");
 		return NULL;
 	}

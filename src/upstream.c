@@ -2,10 +2,12 @@
  * upstream — see upstream.h. The pool is a most-recently-used list: the
  * warmest connection is reused first, the coldest ones time out.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -116,6 +118,24 @@ same_key(const struct upstream_conn *c, unsigned generation, size_t endpoint,
 	    strcmp(c->name, name) == 0;
 }
 
+/*
+ * Whether an idle connection is still quiet: nothing buffered, and the
+ * socket has neither data (a close_notify, stray bytes) nor end-of-file
+ * that the loop has not delivered yet. Catches a server's idle close that
+ * raced with this request before a byte of the request is sent.
+ */
+static bool
+still_idle(const struct upstream_conn *c)
+{
+	char b;
+	ssize_t n;
+
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) != 0)
+		return false;
+	n = recv(bufferevent_getfd(c->bev), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 struct upstream_conn *
 upstream_pool_take(struct upstream_pool *pool, unsigned generation,
     size_t endpoint, const char *name)
@@ -127,6 +147,10 @@ upstream_pool_take(struct upstream_pool *pool, unsigned generation,
 			break;
 	if (c == NULL)
 		return NULL;
+	if (!still_idle(c)) {
+		pool_drop(c, "closed or spoke while idle");
+		return upstream_pool_take(pool, generation, endpoint, name);
+	}
 	TAILQ_REMOVE(&pool->idle, c, link);
 	pool->nidle--;
 	c->pool = NULL;
@@ -146,7 +170,8 @@ upstream_pool_put(struct upstream_pool *pool, struct upstream_conn *c)
 		if (same_key(o, c->generation, c->endpoint, c->name))
 			same++;
 	if (same >= pool->max_idle_per_key ||
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0) {
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0) {
 		upstream_conn_free(c);
 		return;
 	}

@@ -33,6 +33,7 @@
 #include "http1.h"
 #include "log.h"
 #include "proxy_error.h"
+#include "request.h"
 #include "resolver.h"
 #include "session.h"
 #include "snapshot.h"
@@ -66,17 +67,11 @@ struct session {
 				      until this fires; owned */
 	uint64_t linger_bytes;
 
+	struct request req;	   /* the request being served */
 	struct {
-		size_t head_len;
-		uint64_t body_len;
-		size_t unsent;	/* request bytes still in the client input */
-		size_t scanned;	/* input bytes searched for the head's end */
-		bool keep_alive;
-		bool is_head;
+		size_t scanned;	/* input bytes searched for a head's end */
 		bool continue_sent;
-		char target[128]; /* X-Amz-Target, for the log only */
-		struct timespec start;
-	} req;
+	} h1;			   /* HTTP/1 codec state for req */
 
 	struct resolver_query *dns;	/* pending query; owned handle */
 	struct resolver_result addrs;	/* addresses allowed by the guard */
@@ -333,6 +328,7 @@ next_request(struct session *s)
 
 	set_state(s, SESSION_READ_HEAD);
 	memset(&s->req, 0, sizeof(s->req));
+	memset(&s->h1, 0, sizeof(s->h1));
 	memset(&s->resp, 0, sizeof(s->resp));
 	s->up_reused = false;
 	bufferevent_set_timeouts(s->down, &idle, &idle);
@@ -354,7 +350,6 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
     const char *fmt, ...)
 {
 	char msg[1024], rid[40], out[PROXY_ERROR_MAX];
-	struct evbuffer *in = bufferevent_get_input(s->down);
 	size_t n;
 	va_list ap;
 
@@ -375,8 +370,9 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
 	s->resp.bytes = n;
 	log_access(s, proxy_error_status(kind), proxy_error_type(kind));
 	drop_upstream(s);
-	evbuffer_drain(in, s->req.unsent);
-	s->req.unsent = 0;
+	if (s->req.wire != NULL)
+		evbuffer_drain(s->req.wire, s->req.wire_len);
+	s->req.wire_len = 0;
 	s->requests++;
 	if (close_after)
 		finish(s, proxy_error_type(kind), true);
@@ -503,7 +499,8 @@ accept_head(struct session *s, const struct http1_request *r)
 		    (unsigned long long)s->snap->cfg->limits.max_body_bytes);
 		return false;
 	}
-	s->req.unsent = s->req.head_len + s->req.body_len;
+	s->req.wire = bufferevent_get_input(s->down);
+	s->req.wire_len = s->req.head_len + s->req.body_len;
 	return true;
 }
 
@@ -556,7 +553,7 @@ read_head(struct session *s)
 	enum http1_error err;
 	const char *data;
 
-	if (len == 0 || !head_complete(in, &s->req.scanned, max))
+	if (len == 0 || !head_complete(in, &s->h1.scanned, max))
 		return false;
 	if (len > max)
 		len = max;
@@ -573,7 +570,7 @@ read_head(struct session *s)
 	}
 	if (!accept_head(s, &r))
 		return false;
-	s->req.continue_sent = !r.expect_continue;
+	s->h1.continue_sent = !r.expect_continue;
 	set_state(s, SESSION_READ_BODY);
 	return true;
 }
@@ -585,12 +582,12 @@ read_body(struct session *s)
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	struct evbuffer *in = bufferevent_get_input(s->down);
 
-	if (evbuffer_get_length(in) >= s->req.unsent)
+	if (evbuffer_get_length(in) >= s->req.wire_len)
 		return true;
-	if (!s->req.continue_sent) {
+	if (!s->h1.continue_sent) {
 		/* The body is buffered whole here, so say so ourselves. */
 		bufferevent_write(s->down, cont, sizeof(cont) - 1);
-		s->req.continue_sent = true;
+		s->h1.continue_sent = true;
 	}
 	return false;
 }
@@ -623,16 +620,15 @@ send_request(struct session *s)
 {
 	const struct config *cfg = s->snap->cfg;
 	struct timeval tmo = { .tv_sec = cfg->limits.upstream_timeout_s };
-	struct evbuffer *in = bufferevent_get_input(s->down);
 
 	set_state(s, SESSION_WAIT_RESPONSE);
 	memset(&s->resp, 0, sizeof(s->resp));
 	s->up->requests++;
 	bufferevent_setcb(s->up->bev, on_up_read, NULL, on_up_event, s);
 	bufferevent_set_timeouts(s->up->bev, &tmo, &tmo);
-	evbuffer_remove_buffer(in, bufferevent_get_output(s->up->bev),
-	    s->req.unsent);
-	s->req.unsent = 0;
+	evbuffer_remove_buffer(s->req.wire, bufferevent_get_output(s->up->bev),
+	    s->req.wire_len);
+	s->req.wire_len = 0;
 	bufferevent_enable(s->up->bev, EV_READ | EV_WRITE);
 }
 
@@ -701,12 +697,22 @@ on_resolved(void *arg, const struct resolver_result *res)
 	connect_next(s);
 }
 
+/* limits.upstream_connect_timeout_ms bounds the TCP connect and, again,
+ * the TLS handshake. */
+static struct timeval
+connect_timeout(const struct session *s)
+{
+	unsigned ms = s->snap->cfg->limits.upstream_connect_timeout_ms;
+	struct timeval tv = { .tv_sec = ms / 1000,
+	    .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+
+	return tv;
+}
+
 static void
 start_tls(struct session *s, int fd, const struct sockaddr *sa)
 {
-	const struct config *cfg = s->snap->cfg;
-	struct timeval tmo = { .tv_sec = cfg->limits.upstream_connect_timeout_ms / 1000,
-	    .tv_usec = (cfg->limits.upstream_connect_timeout_ms % 1000) * 1000 };
+	struct timeval tmo = connect_timeout(s);
 	struct bufferevent *bev;
 	SSL *ssl;
 
@@ -781,9 +787,7 @@ on_connected(evutil_socket_t fd, short what, void *arg)
 static void
 connect_next(struct session *s)
 {
-	unsigned ms = s->snap->cfg->limits.upstream_connect_timeout_ms;
-	struct timeval tmo = { .tv_sec = ms / 1000,
-	    .tv_usec = (ms % 1000) * 1000 };
+	struct timeval tmo = connect_timeout(s);
 	const struct sockaddr *sa;
 	int fd;
 

@@ -1,0 +1,79 @@
+/*
+ * policy — IAM policy documents (the VPC-endpoint-policy subset of the IAM
+ * JSON policy language, spec section 5): load, validate, compile once,
+ * evaluate many times. Pure: no I/O except reading the file in
+ * policy_load_file, no logging, no clock.
+ *
+ * Evaluation is the endpoint-policy gate of spec 5.8: an explicit Deny
+ * wins, otherwise a matching Allow allows, otherwise the request is
+ * implicitly denied. The result names the deciding statement.
+ */
+#ifndef DDBGATE_POLICY_H
+#define DDBGATE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct policy;
+
+/*
+ * One condition key of the request context. nvalues == 0 means the key
+ * is present with an empty set (distinct from absent: absent keys are
+ * simply not in the list). Names compare case-insensitively.
+ */
+struct policy_key {
+	const char *name;		/* e.g. "aws:SourceIp", "dynamodb:LeadingKeys" */
+	const char *const *values;	/* as strings, whatever the key's type */
+	size_t nvalues;
+};
+
+/* One authorization question: may principal do action on resource? */
+struct policy_request {
+	const char *principal;	/* caller ARN ("arn:aws:iam::A:user/N"), or NULL
+				   when unknown (matches only Principal "*") */
+	const char *action;	/* "dynamodb:GetItem" */
+	const char *resource;	/* an ARN, or "*" for actions without one */
+	const struct policy_key *keys;
+	size_t nkeys;
+};
+
+enum policy_decision {
+	POLICY_ALLOW,
+	POLICY_DENY_IMPLICIT,	/* no statement allowed it */
+	POLICY_DENY_EXPLICIT,	/* a Deny statement matched */
+};
+
+struct policy_result {
+	enum policy_decision decision;
+	int statement;		/* index of the deciding statement, -1 if none */
+	const char *sid;	/* its Sid (owned by the policy), or NULL */
+};
+
+/*
+ * Parses and compiles a policy document. Returns NULL with a message in
+ * err that names the JSON path of the problem, e.g.
+ * "Statement[2].Condition.StringEquals: duplicate key". Duplicate keys at
+ * any depth, unknown elements, unknown operators, invalid values and
+ * documents over 20480 characters are errors.
+ */
+struct policy *policy_load_buffer(const char *buf, size_t len, char *err,
+    size_t errlen);
+
+/* Same, from a file; err is prefixed with the path. */
+struct policy *policy_load_file(const char *path, char *err, size_t errlen);
+
+/* The default endpoint policy: Allow * on * for Principal *. */
+struct policy *policy_allow_all(void);
+
+void policy_free(struct policy *p);
+
+/* Evaluates one request. Thread-safe: the policy is never written. */
+void policy_evaluate(const struct policy *p, const struct policy_request *req,
+    struct policy_result *res);
+
+/* Number of statements (for `ddbgate check` and lint). */
+size_t policy_statement_count(const struct policy *p);
+
+const char *policy_decision_name(enum policy_decision d);
+
+#endif

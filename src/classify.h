@@ -36,6 +36,10 @@ struct classify_input {
 	size_t nheaders;
 	const char *body;
 	size_t body_len;
+	const char *target;		   /* request-target, to refuse a query
+					      string (presigned requests);
+					      NULL: not checked */
+	size_t target_len;
 };
 
 /* One authorization the request needs: every one must be allowed. */
@@ -45,6 +49,16 @@ struct classify_authz {
 	const struct policy_key *keys; /* keys of this pair only (LeadingKeys,
 					  Attributes, EnclosingOperation ...) */
 	size_t nkeys;
+	/*
+	 * Keys that apply to this pair but could not be derived with
+	 * certainty, so they are not in keys: the caller must refuse the
+	 * request when the policy refers to one of them. leading_keys_unknown
+	 * says the same for "dynamodb:LeadingKeys" alone (a table without a
+	 * configured key schema, an index query, a PartiQL statement).
+	 */
+	bool leading_keys_unknown;
+	const char *const *unknown_keys; /* "dynamodb:Attributes", ... */
+	size_t nunknown_keys;
 };
 
 struct classify_result {
@@ -55,6 +69,11 @@ struct classify_result {
 	const char *region;		/* SigV4 credential-scope region */
 	const char *signature;		/* hex signature (replay detection) */
 	time_t request_time;		/* X-Amz-Date (or Date) */
+	bool account_unknown;		/* a table/cluster was named without
+					   an ARN and neither `account` nor
+					   the principal gives its account:
+					   those ARNs have an empty account
+					   segment */
 	const struct classify_authz *authz;
 	size_t nauthz;
 	const struct policy_key *keys;	/* request-wide keys (aws:...) */
@@ -73,10 +92,13 @@ enum classify_status {
  * "com.amazon.coral.service#InvalidSignatureException" for an X-Amz-Date
  * outside the 15-minute window, "...#MissingAuthenticationTokenException",
  * "...#IncompleteSignatureException", "...#SerializationException",
- * "...#UnknownOperationException", and
+ * "...#UnknownOperationException", "...#UnrecognizedClientException"
+ * (an access key id that is not 16-128 of A-Z, 0-9), and
  * "com.amazon.coral.service#AccessDeniedException" for everything the
  * gateway refuses because it cannot read the request with certainty.
- * message never contains item data.
+ * "com.amazon.coral.service#InternalFailure" means memory ran out: the
+ * request was not refused for what it is (answer 500). message never
+ * contains item data. docs/classify.md lists every refusal.
  */
 struct classify_refusal {
 	char type[96];
@@ -92,6 +114,13 @@ enum classify_status classify_request(const struct classify_input *in,
     struct classify_result *out, struct classify_refusal *why);
 
 void classify_result_free(struct classify_result *out);
+
+/*
+ * The i-th operation classify knows for service (spec tables 4.1-4.3),
+ * in table order, or NULL past the last: for lint and tests.
+ */
+const char *classify_operation_name(enum endpoint_service service,
+    size_t i);
 
 /*
  * Builds the policy_request for out->authz[i]: the pair's own keys and

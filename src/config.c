@@ -612,6 +612,32 @@ check_access_key(char *s, const char **why)
 	return -1;
 }
 
+/* aws:userid: "AIDA...", "AROA...:session", "111122223333", "acct:name". */
+static int
+check_userid(char *s, const char **why)
+{
+	size_t len = strlen(s);
+
+	if (len <= 256 && all_chars(s, len, "+=,.@_:-", true, true))
+		return 0;
+	*why = "a user id is at most 256 characters of A-Z, a-z, 0-9 and "
+	    "+=,.@_:-";
+	return -1;
+}
+
+/* The id of an interface VPC endpoint: "vpce-" and 8 to 17 hex digits. */
+static int
+check_vpce(char *s, const char **why)
+{
+	size_t len = strlen(s);
+
+	if (strncmp(s, "vpce-", 5) == 0 && len >= 5 + 8 && len <= 5 + 17 &&
+	    all_chars(s + 5, len - 5, "abcdef", false, false))
+		return 0;
+	*why = "a VPC endpoint id is vpce- and 8 to 17 lower-case hex digits";
+	return -1;
+}
+
 static int
 check_arn(char *s, const char **why)
 {
@@ -917,6 +943,15 @@ static const struct key keys[] = {
 	  .off = EPT(intercept), .def = "true",
 	  .help = "connect mode: terminate TLS and check each request; false "
 	  "= opaque tunnel to the allowed hosts" },
+	{ .name = "endpoints[].source_vpce", .type = KEY_STRING,
+	  .off = EPT(source_vpce), .check = check_vpce,
+	  .syntax = "vpce-[0-9a-f]{8,17}", .unset = "(not set)",
+	  .help = "the interface VPC endpoint id requests go through, as "
+	  "aws:SourceVpce in policies; unset: the key is absent" },
+	{ .name = "endpoints[].deny_replays", .type = KEY_BOOL,
+	  .off = EPT(deny_replays), .def = "false",
+	  .help = "refuse a request whose SigV4 signature was already seen "
+	  "within the 15-minute window" },
 
 	{ .name = "principals", .type = KEY_ITEMS, .off = CFG(principals),
 	  .off2 = CFG(nprincipals), .size = sizeof(struct conf_principal),
@@ -929,6 +964,11 @@ static const struct key keys[] = {
 	{ .name = "principals[].arn", .type = KEY_STRING, .off = PRI(arn),
 	  .check = check_arn, .flags = KEY_REQUIRED, .syntax = "ARN",
 	  .help = "the principal's ARN, for Principal and aws:Principal* keys" },
+	{ .name = "principals[].userid", .type = KEY_STRING,
+	  .off = PRI(userid), .check = check_userid,
+	  .syntax = "unique id, e.g. AIDA... or AROA...:session",
+	  .unset = "(not set)",
+	  .help = "the principal's aws:userid; unset: the key is absent" },
 
 	{ .name = "tables", .type = KEY_ITEMS, .off = CFG(tables),
 	  .off2 = CFG(ntables), .size = sizeof(struct conf_table),

@@ -66,11 +66,14 @@ struct conf_endpoint {
 	char *policy; /* NULL: allow-all, audited */
 	enum enforcement enforcement;
 	bool intercept;
+	char *source_vpce;	/* aws:SourceVpce, "vpce-..."; may be NULL */
+	bool deny_replays;	/* refuse a request whose signature was seen */
 };
 
 struct conf_principal {
 	char *access_key_id;
 	char *arn;
+	char *userid;	/* aws:userid; may be NULL */
 };
 
 struct conf_table {

@@ -22,9 +22,12 @@
 #include <yaml.h>
 
 #include "access_log.h"
+#include "audit.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "policy_cli.h"
+#include "replay.h"
 #include "snapshot.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -43,6 +46,7 @@ static const char usage_main[] =
     "commands:\n"
     "  run [-c FILE]     serve in the foreground (built-in defaults without -c)\n"
     "  check -c FILE     validate a configuration and print its effective values\n"
+    "  policy eval|lint  evaluate a request against a policy; lint a policy\n"
     "  version           print the versions of ddbgate and its libraries\n"
     "\n"
     "'ddbgate COMMAND --help' describes each command.\n";
@@ -137,6 +141,8 @@ struct server {
 	struct worker *workers[MAX_WORKERS];
 	unsigned nworkers;
 	FILE *access_log;
+	FILE *audit_log;
+	struct replay_cache *replay;
 	struct event_base *base;
 };
 
@@ -171,9 +177,11 @@ start_workers(struct server *srv, char *err, size_t errlen)
 			    errlen)) < 0)
 				return -1;
 		srv->workers[i] = worker_new(i, srv->snap, fds,
-		    cfg->nlisteners, per, srv->access_log, err, errlen);
+		    cfg->nlisteners, per, err, errlen);
 		if (srv->workers[i] == NULL)
 			return -1;
+		worker_set_logs(srv->workers[i], srv->access_log,
+		    srv->audit_log, srv->replay);
 		srv->nworkers++;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -220,6 +228,11 @@ cmd_run(int argc, char **argv)
 	if (srv.access_log == NULL && errno != 0)
 		fatal("cannot start: access_log.path %s",
 		    srv.snap->cfg->access_log.path);
+	srv.audit_log = audit_open(srv.snap->cfg->audit.path);
+	if (srv.audit_log == NULL && errno != 0)
+		fatal("cannot start: audit.path %s", srv.snap->cfg->audit.path);
+	if ((srv.replay = replay_new()) == NULL)
+		fatalx("cannot start: out of memory");
 	if ((srv.base = event_base_new()) == NULL)
 		fatalx("cannot create the main event base");
 	for (int i = 0; i < 3; i++) {
@@ -238,6 +251,7 @@ cmd_run(int argc, char **argv)
 		event_free(sigs[i]);
 	event_base_free(srv.base);
 	snapshot_unref(srv.snap);
+	replay_free(srv.replay);
 	ares_library_cleanup();
 	log_info("stopped");
 	return 0;
@@ -303,6 +317,7 @@ main(int argc, char **argv)
 		{ "run", cmd_run },
 		{ "check", cmd_check },
 		{ "version", cmd_version },
+		{ "policy", policy_cli_main },
 	};
 
 	if (argc < 2) {

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct policy;
 
@@ -71,9 +72,35 @@ void policy_free(struct policy *p);
 void policy_evaluate(const struct policy *p, const struct policy_request *req,
     struct policy_result *res);
 
+/*
+ * Whether a Condition of p names key, or a policy variable of p (in a
+ * Resource or a condition value) refers to it; names compare
+ * case-insensitively. The proxy refuses a request when a key it could
+ * not derive is one p uses.
+ */
+bool policy_uses_key(const struct policy *p, const char *key);
+
+/*
+ * Whether p's decision can depend on the account in a resource ARN: a
+ * Resource or NotResource ARN whose account segment is not just "*", or
+ * a condition on aws:ResourceAccount. When the gateway does not know a
+ * table's account it refuses the request only if this is true.
+ */
+bool policy_names_account(const struct policy *p);
+
 /* Number of statements (for `ddbgate check` and lint). */
 size_t policy_statement_count(const struct policy *p);
 
 const char *policy_decision_name(enum policy_decision d);
+
+/*
+ * Writes one line per finding to out ("Statement[1].Action[0]: unknown
+ * DynamoDB action \"dynamodb:GetItems\"") and returns how many there
+ * were: actions no DynamoDB, Streams or DAX request uses, condition keys
+ * no request carries, statements that can never match, wildcards broader
+ * than they look, and the endpoint-policy rules of spec 5.7. Findings do
+ * not change evaluation; a policy with findings still loads.
+ */
+int policy_lint(const struct policy *p, FILE *out);
 
 #endif

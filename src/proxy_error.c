@@ -121,33 +121,59 @@ proxy_error_json_escape(char *dst, size_t dstlen, const char *message)
 	return n;
 }
 
-size_t
-proxy_error_format(char *buf, size_t buflen, enum proxy_error_kind kind,
-    const char *message, const char *request_id, int close)
+/*
+ * The one response writer: a DynamoDB-shaped JSON error with every field
+ * an SDK reads and the Proxy-Status a tool reads.
+ */
+static size_t
+format_response(char *buf, size_t buflen, int status, const char *type,
+    const char *message_key, const char *message, const char *request_id,
+    const char *proxy_status, const char *content_type, int close)
 {
-	char escaped[6 * 1024 + 1], body[6 * 1024 + 128];
+	char escaped[6 * 1024 + 1], body[6 * 1024 + 256];
 	int blen, n;
-	const struct error_row *row = &rows[kind];
 
 	if (proxy_error_json_escape(escaped, sizeof(escaped), message) == 0 &&
 	    message[0] != '\0')
 		return 0;
-	blen = snprintf(body, sizeof(body),
-	    "{\"__type\":\"ddbgate#%s\",\"message\":\"%s\"}", row->name,
-	    escaped);
+	blen = snprintf(body, sizeof(body), "{\"__type\":\"%s\",\"%s\":\"%s\"}",
+	    type, message_key, escaped);
 	if (blen < 0 || (size_t)blen >= sizeof(body))
 		return 0;
 	n = snprintf(buf, buflen,
 	    "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: application/x-amz-json-1.0\r\n"
+	    "Content-Type: %s\r\n"
 	    "x-amzn-RequestId: %s\r\n"
 	    "Proxy-Status: ddbgate; error=%s\r\n"
 	    "Content-Length: %d\r\n"
 	    "%s"
 	    "\r\n%s",
-	    row->status, reason_phrase(row->status), request_id, row->type,
-	    blen, close ? "Connection: close\r\n" : "", body);
+	    status, reason_phrase(status), content_type, request_id,
+	    proxy_status, blen, close ? "Connection: close\r\n" : "", body);
 	if (n < 0 || (size_t)n >= buflen)
 		return 0;
 	return (size_t)n;
+}
+
+size_t
+proxy_error_format(char *buf, size_t buflen, enum proxy_error_kind kind,
+    const char *message, const char *request_id, int close)
+{
+	const struct error_row *row = &rows[kind];
+	char type[64];
+
+	snprintf(type, sizeof(type), "ddbgate#%s", row->name);
+	return format_response(buf, buflen, row->status, type, "message",
+	    message, request_id, row->type, "application/x-amz-json-1.0",
+	    close);
+}
+
+size_t
+proxy_error_format_aws(char *buf, size_t buflen, const char *type,
+    const char *message, const char *content_type, const char *request_id,
+    int close)
+{
+	/* Front-end errors spell it "Message" (spec 2.3); SDKs read both. */
+	return format_response(buf, buflen, 400, type, "Message", message,
+	    request_id, "http_request_denied", content_type, close);
 }

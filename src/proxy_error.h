@@ -67,6 +67,19 @@ size_t proxy_error_format(char *buf, size_t buflen,
     enum proxy_error_kind kind, const char *message, const char *request_id,
     int close);
 
+/*
+ * Writes a 400 answer in DynamoDB's own words, for what the service
+ * itself would refuse the same way: type is the full __type (e.g.
+ * "com.amazon.coral.service#AccessDeniedException"), the message goes in
+ * "Message" as front-end errors have it (spec 2.3/2.4), content_type is
+ * the service's JSON version (application/x-amz-json-1.0, or 1.1 for
+ * DAX). SDKs surface these and do not retry them. Returns the length,
+ * or 0 if buf is too small.
+ */
+size_t proxy_error_format_aws(char *buf, size_t buflen, const char *type,
+    const char *message, const char *content_type, const char *request_id,
+    int close);
+
 /* Appends message to dst as JSON string content (no quotes); returns
  * bytes written, or 0 if it does not fit. Control characters and
  * non-ASCII bytes are escaped as \u00XX so the body is always ASCII. */

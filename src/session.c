@@ -28,8 +28,10 @@
 #include <openssl/ssl.h>
 
 #include "access_log.h"
+#include "audit.h"
 #include "cidr.h"
 #include "config.h"
+#include "enforce.h"
 #include "http1.h"
 #include "log.h"
 #include "proxy_error.h"
@@ -55,6 +57,7 @@ struct session {
 	const struct conf_listener *listener; /* in snap */
 	TAILQ_ENTRY(session) link;	   /* in worker->sessions */
 	char client[64];
+	struct sockaddr_storage client_addr;
 
 	struct bufferevent *down;  /* client side, TLS; owned */
 	struct event *resume;	   /* deferred input processing; owned */
@@ -68,6 +71,7 @@ struct session {
 	uint64_t linger_bytes;
 
 	struct request req;	   /* the request being served */
+	struct verdict verdict;	   /* its policy decision; owned */
 	struct {
 		size_t scanned;	/* input bytes searched for a head's end */
 		bool continue_sent;
@@ -180,7 +184,34 @@ elapsed_us(const struct timespec *start)
 }
 
 static void
-log_access(struct session *s, int status, const char *error)
+write_audit(struct session *s, int status, const char *reason,
+    uint64_t latency_us)
+{
+	struct audit_record a = {
+		.source = s->client,
+		.endpoint = s->ep ? s->ep->name : NULL,
+		.enforcement = s->ep == NULL ? NULL :
+		    s->ep->enforcement == ENFORCEMENT_REPORT ? "report" :
+		    "enforce",
+		.upstream = s->up ? s->up->addr_str : NULL,
+		.status = status,
+		.latency_us = latency_us,
+		.decision = "error",
+		.reason = reason,
+	};
+
+	verdict_audit(&s->verdict, &a);
+	audit_write(s->worker->audit_log, &a);
+}
+
+/*
+ * The end of every request: one access-log line and one audit line.
+ * error is the Proxy-Status type of a failure (NULL when none), reason
+ * the sentence for the audit line (NULL: the error type, if any).
+ */
+static void
+log_request(struct session *s, int status, const char *error,
+    const char *reason)
 {
 	struct access_record r = {
 		.client = s->client,
@@ -197,6 +228,13 @@ log_access(struct session *s, int status, const char *error)
 	};
 
 	access_log_write(s->worker->access_log, &r);
+	write_audit(s, status, reason ? reason : error, r.latency_us);
+}
+
+static void
+log_access(struct session *s, int status, const char *error)
+{
+	log_request(s, status, error, NULL);
 }
 
 static void
@@ -224,6 +262,7 @@ session_close(struct session *s, const char *reason)
 	slog(s, LOG_LEVEL_DEBUG, "closed after %u request(s): %s",
 	    s->requests, reason);
 	drop_upstream(s);
+	verdict_free(&s->verdict);
 	if (s->resume != NULL)
 		event_free(s->resume);
 	if (s->linger != NULL)
@@ -328,6 +367,7 @@ next_request(struct session *s)
 
 	set_state(s, SESSION_READ_HEAD);
 	memset(&s->req, 0, sizeof(s->req));
+	verdict_free(&s->verdict);
 	memset(&s->h1, 0, sizeof(s->h1));
 	memset(&s->resp, 0, sizeof(s->resp));
 	s->up_reused = false;
@@ -345,6 +385,32 @@ static void
 reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Sends an answer ddbgate wrote itself, then ends the request. */
+static void
+answer(struct session *s, const char *buf, size_t n, int status,
+    const char *error, const char *reason, bool close_after)
+{
+	bufferevent_write(s->down, buf, n);
+	s->resp.bytes = n;
+	log_request(s, status, error, reason);
+	drop_upstream(s);
+	if (s->req.wire != NULL)
+		evbuffer_drain(s->req.wire, s->req.wire_len);
+	s->req.wire_len = 0;
+	s->requests++;
+	if (close_after)
+		finish(s, error, true);
+	else
+		next_request(s);
+}
+
+static void
+request_id(const struct session *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "ddbgate-%u-%llu-%u", s->worker->id,
+	    (unsigned long long)s->id, s->requests + 1);
+}
+
 static void
 reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
     const char *fmt, ...)
@@ -357,8 +423,7 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	close_after = close_after || !s->req.keep_alive;
-	snprintf(rid, sizeof(rid), "ddbgate-%u-%llu-%u", s->worker->id,
-	    (unsigned long long)s->id, s->requests + 1);
+	request_id(s, rid, sizeof(rid));
 	n = proxy_error_format(out, sizeof(out), kind, msg, rid, close_after);
 	if (n == 0) /* cannot happen with PROXY_ERROR_MAX; never answer nothing */
 		n = proxy_error_format(out, sizeof(out), kind, "(message too "
@@ -366,18 +431,72 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
 	slog(s, kind >= PE_DNS_ERROR ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
 	    "%d %s: %s", proxy_error_status(kind), proxy_error_type(kind),
 	    msg);
-	bufferevent_write(s->down, out, n);
-	s->resp.bytes = n;
-	log_access(s, proxy_error_status(kind), proxy_error_type(kind));
-	drop_upstream(s);
-	if (s->req.wire != NULL)
-		evbuffer_drain(s->req.wire, s->req.wire_len);
-	s->req.wire_len = 0;
-	s->requests++;
-	if (close_after)
-		finish(s, proxy_error_type(kind), true);
-	else
-		next_request(s);
+	answer(s, out, n, proxy_error_status(kind), proxy_error_type(kind),
+	    msg, close_after);
+}
+
+/* Answers a request the policy stage refused, in DynamoDB's own words. */
+static void
+reply_denied(struct session *s)
+{
+	const struct verdict *v = &s->verdict;
+	const char *ctype = v->service == SERVICE_DAX ?
+	    "application/x-amz-json-1.1" : "application/x-amz-json-1.0";
+	char rid[40], out[PROXY_ERROR_MAX];
+	size_t n;
+
+	if (strstr(v->type, "#InternalFailure") != NULL) {
+		reply_error(s, PE_INTERNAL, true, "%s", v->message);
+		return;
+	}
+	request_id(s, rid, sizeof(rid));
+	n = proxy_error_format_aws(out, sizeof(out), v->type, v->message,
+	    ctype, rid, !s->req.keep_alive);
+	if (n == 0)
+		n = proxy_error_format_aws(out, sizeof(out), v->type,
+		    "denied (message too long)", ctype, rid,
+		    !s->req.keep_alive);
+	slog(s, LOG_LEVEL_INFO, "denied: %s", v->reason);
+	answer(s, out, n, 400, "http_request_denied", NULL,
+	    !s->req.keep_alive);
+}
+
+/*
+ * The policy stage: the whole request is buffered; classify it and
+ * evaluate it. Returns true when it may go upstream; otherwise the
+ * client has been answered.
+ */
+static bool
+authorize(struct session *s)
+{
+	const char *data = (const char *)evbuffer_pullup(s->req.wire,
+	    (ev_ssize_t)s->req.wire_len);
+	struct http1_request head;
+	enum http1_error err;
+	struct enforce_input in = {
+		.snap = s->snap,
+		.endpoint = s->ep_index,
+		.client = (const struct sockaddr *)&s->client_addr,
+		.head = &head,
+		.body_len = s->req.body_len,
+		.now = time(NULL),
+		.replay = s->worker->replay,
+	};
+
+	if (data == NULL || http1_parse_request(data, s->req.head_len,
+	    s->req.head_len, &head, &err) != HTTP1_OK) {
+		reply_error(s, PE_INTERNAL, true, "cannot re-read the request");
+		return false;
+	}
+	in.body = data + s->req.head_len;
+	enforce_request(&in, &s->verdict);
+	if (strcmp(s->verdict.decision, "would-deny") == 0)
+		slog(s, LOG_LEVEL_INFO, "report mode, would deny: %s",
+		    s->verdict.reason);
+	if (s->verdict.forward)
+		return true;
+	reply_denied(s);
+	return false;
 }
 
 /*
@@ -440,8 +559,12 @@ check_host(struct session *s, const struct http1_request *r)
 		    "not name a host this gateway serves");
 		return false;
 	}
-	if (s->host[0] == '\0')
-		snprintf(s->host, sizeof(s->host), "%s", h);
+	if (s->host[0] == '\0') {
+		/* sni mode routes by the TLS server name: no SNI, no guess */
+		reply_error(s, PE_MISDIRECTED, true, "the TLS handshake named "
+		    "no server (SNI); this listener routes by it");
+		return false;
+	}
 	if (strcmp(h, s->host) != 0) {
 		reply_error(s, PE_MISDIRECTED, true, "Host %s does not match "
 		    "the TLS server name %s", h, s->host);
@@ -640,6 +763,8 @@ dispatch(struct session *s)
 	const char *target = ep->upstream_host ? ep->upstream_host : s->host;
 
 	bufferevent_disable(s->down, EV_READ);
+	if (!authorize(s))
+		return;
 	s->up = upstream_pool_take(s->worker->pool, s->snap->generation,
 	    s->ep_index, s->host);
 	s->up_reused = s->up != NULL;
@@ -1168,6 +1293,8 @@ session_new(struct worker *w, const struct conf_listener *l, int fd,
 	s->listener = l;
 	s->connect_fd = -1;
 	sockaddr_format(addr, s->client, sizeof(s->client));
+	memcpy(&s->client_addr, addr, addr->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->nsessions++;
 	s->resume = event_new(w->base, -1, 0, on_resume, s);

@@ -12,6 +12,7 @@
 #include "ca.h"
 #include "config.h"
 #include "log.h"
+#include "policy.h"
 #include "snapshot.h"
 #include "tls_client.h"
 #include "tls_server.h"
@@ -57,6 +58,29 @@ check_modes(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Each endpoint's policy, compiled once; without one, allow-all (audited). */
+static int
+load_policies(struct snapshot *snap, char *err, size_t errlen)
+{
+	const struct config *cfg = snap->cfg;
+	char why[CONFIG_ERR_MAX];
+
+	snap->policies = xcalloc(cfg->nendpoints, sizeof(*snap->policies));
+	for (size_t i = 0; i < cfg->nendpoints; i++) {
+		const struct conf_endpoint *ep = &cfg->endpoints[i];
+
+		snap->policies[i] = ep->policy != NULL ?
+		    policy_load_file(ep->policy, why, sizeof(why)) :
+		    policy_allow_all();
+		if (snap->policies[i] == NULL) {
+			snprintf(err, errlen, "%s: endpoints[%zu].policy "
+			    "(endpoint %s): %s", cfg->path, i, ep->name, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 load_parts(struct snapshot *snap, bool defaults, char *err, size_t errlen)
 {
@@ -82,6 +106,8 @@ load_parts(struct snapshot *snap, bool defaults, char *err, size_t errlen)
 		    why);
 		return -1;
 	}
+	if (load_policies(snap, err, errlen) != 0)
+		return -1;
 	snap->upstream_tls = xcalloc(cfg->nendpoints,
 	    sizeof(*snap->upstream_tls));
 	for (size_t i = 0; i < cfg->nendpoints; i++) {
@@ -134,6 +160,10 @@ snapshot_unref(struct snapshot *snap)
 		for (size_t i = 0; i < snap->cfg->nendpoints; i++)
 			tls_client_free(snap->upstream_tls[i]);
 	free(snap->upstream_tls);
+	if (snap->policies != NULL)
+		for (size_t i = 0; i < snap->cfg->nendpoints; i++)
+			policy_free(snap->policies[i]);
+	free(snap->policies);
 	tls_server_free(snap->tls_server);
 	ca_free(snap->ca);
 	config_free(snap->cfg);
@@ -143,6 +173,16 @@ snapshot_unref(struct snapshot *snap)
 void
 snapshot_describe(const struct snapshot *snap, FILE *out)
 {
+	const struct config *cfg = snap->cfg;
+
+	for (size_t i = 0; i < cfg->nendpoints; i++)
+		fprintf(out, "endpoint %s: policy %s (%zu statement(s)), "
+		    "enforcement %s\n", cfg->endpoints[i].name,
+		    cfg->endpoints[i].policy ? cfg->endpoints[i].policy :
+		    "allow-all (default)",
+		    policy_statement_count(snap->policies[i]),
+		    cfg->endpoints[i].enforcement == ENFORCEMENT_REPORT ?
+		    "report" : "enforce");
 	tls_server_describe(snap->tls_server, out);
 	if (snap->ca != NULL)
 		fprintf(out, "gateway CA %s: mints certificates for endpoint "

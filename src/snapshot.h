@@ -15,6 +15,7 @@
 
 struct ca;
 struct config;
+struct policy;
 struct tls_client;
 struct tls_server;
 
@@ -25,6 +26,7 @@ struct snapshot {
 	struct ca *ca;			/* owned, may be NULL */
 	struct tls_server *tls_server;	/* owned */
 	struct tls_client **upstream_tls; /* owned, one per endpoint */
+	struct policy **policies;	/* owned, one per endpoint */
 };
 
 /*

@@ -91,7 +91,7 @@ on_stop(evutil_socket_t fd, short what, void *arg)
 
 struct worker *
 worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
-    unsigned max_sessions, FILE *access_log, char *err, size_t errlen)
+    unsigned max_sessions, char *err, size_t errlen)
 {
 	const struct config *cfg = snap->cfg;
 	struct worker *w = xcalloc(1, sizeof(*w));
@@ -99,7 +99,6 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 	w->id = id;
 	w->snap = snapshot_ref(snap);
 	w->max_sessions = max_sessions ? max_sessions : 1;
-	w->access_log = access_log;
 	TAILQ_INIT(&w->sessions);
 	if ((w->base = event_base_new()) == NULL)
 		fatalx("worker %u: cannot create an event base", id);
@@ -127,6 +126,15 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 		w->nlisteners++;
 	}
 	return w;
+}
+
+void
+worker_set_logs(struct worker *w, FILE *access_log, FILE *audit_log,
+    struct replay_cache *replay)
+{
+	w->access_log = access_log;
+	w->audit_log = audit_log;
+	w->replay = replay;
 }
 
 static void *

@@ -35,6 +35,8 @@ struct worker {
 	unsigned max_sessions; /* this worker's share of max_connections */
 	uint64_t next_session;
 	FILE *access_log; /* borrowed from main; NULL = off */
+	FILE *audit_log;  /* borrowed from main; NULL = off */
+	struct replay_cache *replay; /* borrowed; shared by all workers */
 	struct event *stop_ev;
 	pthread_t thread;
 };
@@ -45,8 +47,12 @@ struct worker {
  * afterwards). Returns NULL with err set.
  */
 struct worker *worker_new(unsigned id, struct snapshot *snap, const int *fds,
-    size_t nfds, unsigned max_sessions, FILE *access_log, char *err,
-    size_t errlen);
+    size_t nfds, unsigned max_sessions, char *err, size_t errlen);
+
+/* After worker_new and before worker_start: where the worker logs and
+ * remembers signatures (all borrowed; any may be NULL). */
+void worker_set_logs(struct worker *w, FILE *access_log, FILE *audit_log,
+    struct replay_cache *replay);
 
 /* Starts the worker's thread. */
 int worker_start(struct worker *w);

@@ -55,13 +55,13 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
 	mkdir -p build-fuzz
 	if (cd build-fuzz && { [ -f Makefile ] || ../configure --quiet --enable-fuzzing CC=clang; } &&
 		make -j"$(nproc)" tests/fuzz/fuzz_http1_request tests/fuzz/fuzz_http1_response \
-			tests/fuzz/fuzz_config >/dev/null 2>&1); then
+			tests/fuzz/fuzz_config tests/fuzz/fuzz_policy tests/fuzz/fuzz_classify \
+			>/dev/null 2>&1); then
 		for t in build-fuzz/tests/fuzz/fuzz_*; do
 			[ -x "$t" ] || continue
 			name=$(basename "$t"); corpus=${name#fuzz_}
 			scratch=$(mktemp -d)
 			seeds=tests/fuzz/corpus/$corpus
-			[ "$corpus" = http1_request ] || [ "$corpus" = http1_response ] || [ -d "$seeds" ] || seeds=tests/fuzz/corpus/config
 			dict=tests/fuzz/${corpus%%_*}.dict
 			if "$t" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 \
 				${dict:+$( [ -f "$dict" ] && echo -dict="$dict")} \
@@ -90,21 +90,33 @@ else
 	skipped=$((skipped + 1))
 fi
 
+# Adds the counts of a sub-suite's closing "N passed, N failed[, N skipped]".
+count_line() {
+	local line=$1 label=$2 p f s
+	if [ -z "$line" ]; then
+		note_fail 1 "$label did not report"
+		return
+	fi
+	p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+	s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+	note_pass "$p"
+	[ "$f" != 0 ] && note_fail "$f" "$label"
+	skipped=$((skipped + ${s:-0}))
+}
+
+echo "== policy engine against the IAM simulator (differential)"
+dlog=$(mktemp)
+bash tests/policy-diff/run.sh >"$dlog" 2>&1
+tail -3 "$dlog"
+count_line "$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$dlog" | tail -1)" "policy differential"
+rm -f "$dlog"
+
 echo "== integration tests"
 ilog=$(mktemp)
 bash tests/integration/run.sh "$top/build" 2>&1 | tee "$ilog"
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -1)
+count_line "$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -1)" "integration"
 rm -f "$ilog"
-if [ -n "$line" ]; then
-	ip=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
-	if_=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
-	is=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
-	note_pass "$ip"
-	[ "$if_" != 0 ] && note_fail "$if_" "integration"
-	skipped=$((skipped + ${is:-0}))
-else
-	note_fail 1 "integration tests did not report"
-fi
 
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failures:"

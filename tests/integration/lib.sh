@@ -281,7 +281,10 @@ rec_expect_sni() {
 # raw_send SNI|- FILE N [ARGS...] — send FILE's bytes in one write to the
 # gateway over one TLS connection (SNI "-" = none, certificate not checked),
 # read N responses into $CASE_TMP/resp.<i>.{headers,body}.  Sets RAW_RC
-# (0 = N responses read).
+# (0 = N responses read).  ARGS go to `rawclient.py send`: e.g. --insecure
+# (send SNI but do not check the certificate: for names it does not cover),
+# --in FILE2 --pause S (more requests, one at a time), --until-close or
+# --trickle S (then see raw_end).
 raw_send() {
 	local sni=$1 file=$2 n=$3 tls
 	shift 3
@@ -291,6 +294,15 @@ raw_send() {
 		--responses "$n" --save-dir "$CASE_TMP" --out "$CASE_TMP/raw.received" "$@" >"$CASE_TMP/raw.jsonl" 2>&1
 	RAW_RC=$?
 	echo "raw client: exit $RAW_RC"; head -c 3000 "$CASE_TMP/raw.jsonl"
+}
+
+# raw_end — how the connection of the last raw_send --until-close / --trickle
+# ended: its {"end": ..., "seconds": ...} line into $CASE_TMP/raw.end (for
+# jsonq.py), also printed.
+raw_end() {
+	grep '^{"end"' "$CASE_TMP/raw.jsonl" | tail -n 1 >"$CASE_TMP/raw.end"
+	[ -s "$CASE_TMP/raw.end" ] || fail "the raw client did not say how the connection ended: $(head -c 500 "$CASE_TMP/raw.jsonl")"
+	echo "connection end: $(cat "$CASE_TMP/raw.end")"
 }
 
 # raw_use I — make response I of the last raw_send the "last response" for

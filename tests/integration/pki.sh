@@ -26,7 +26,7 @@ ASKED_NAMES="dynamodb.us-east-1.amazonaws.com record.ddbgate.test other.ddbgate.
 chain.ddbgate.test expired.ddbgate.test notyet.ddbgate.test wrongname.ddbgate.test
 selfsigned.ddbgate.test untrusted.ddbgate.test nointermediate.ddbgate.test
 nxdomain.ddbgate.test dnstimeout.ddbgate.test refused.ddbgate.test public.ddbgate.test
-guard.ddbgate.test"
+guard.ddbgate.test truncated.ddbgate.test idleclose.ddbgate.test"
 
 sans() { # NAME... -> DNS:a,DNS:b
 	local s="" n
@@ -115,7 +115,8 @@ mkroot untrusted-ca "ddbgate test untrusted CA"
 
 sign upstream-ca up-good dynamodb.us-east-1.amazonaws.com ext_leaf "$NOW_M1" "$NOW_P30" \
 	dynamodb.us-east-1.amazonaws.com record.ddbgate.test other.ddbgate.test guard.ddbgate.test \
-	refused.ddbgate.test public.ddbgate.test nxdomain.ddbgate.test dnstimeout.ddbgate.test
+	refused.ddbgate.test public.ddbgate.test nxdomain.ddbgate.test dnstimeout.ddbgate.test \
+	truncated.ddbgate.test idleclose.ddbgate.test
 sign upstream-ca up-expired expired.ddbgate.test ext_leaf 20200101000000Z 20210101000000Z \
 	expired.ddbgate.test
 sign upstream-ca up-notyet notyet.ddbgate.test ext_leaf "$FUT_A" "$FUT_B" notyet.ddbgate.test

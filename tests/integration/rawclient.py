@@ -4,6 +4,7 @@
   rawclient.py build --host H --target T [--body JSON] [--header 'Name: value']...
                      [--raw-header 'name:  value as is '] [--lower-names]
                      [--akid K --secret S --region R --service dynamodb]
+                     [--date YYYYMMDDTHHMMSSZ]
       Print one SigV4-signed DynamoDB request (CRLF line ends) on stdout, exactly
       as it will be sent.  Header order and spelling are as written here, so the
       tests can check that ddbgate changes none of them.
@@ -16,7 +17,22 @@
       {"status": 200, "headers": [[name, value], ...], "body": "..."}.
       --out saves the raw bytes received; --save-dir D writes response i as
       D/resp.i.headers and D/resp.i.body.  Exit 0 when N responses were read,
-      3 when fewer (the JSON lines printed still describe what came).
+      3 when fewer (the JSON lines printed still describe what came).  Each
+      response line says "complete": false when its body is shorter than its
+      Content-Length.
+      --in may be repeated: each file is then one request, sent on the same
+      connection after the previous one's response was read and --pause S
+      seconds passed (--responses is then the number of files).
+      --until-close: after the responses, read until the connection ends and
+      print {"end": E, "seconds": T, "extra_bytes": N}, E being how it ended:
+      "close_notify" (a clean TLS close), "eof_without_close_notify" (TCP FIN
+      with no TLS close_notify: a cut the client cannot tell from the end),
+      "reset" (TCP RST under TLS: Python reports SSLEOFError or
+      ConnectionResetError), "timeout" (still open at --timeout) or "error: ...";
+      T counts from the last response read.
+      --trickle S: after the responses, write one byte every S seconds without
+      reading, until a write fails (the peer closed the connection) or
+      --timeout; prints {"end": ..., "seconds": T, "trickled": N}.
 
   rawclient.py curltrace TRACEFILE
       Print the application bytes curl sent ("=> Send header" and "=> Send
@@ -64,6 +80,8 @@ def sign_request(method, host, path, headers, body, akid, secret, region, servic
 def cmd_build(a):
     body = a.body.encode()
     now = datetime.datetime.now(datetime.timezone.utc)
+    if a.date:  # sign as of another time (X-Amz-Date and credential scope)
+        now = datetime.datetime.strptime(a.date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
     headers = [("Host", a.host),
                ("X-Amz-Date", now.strftime("%Y%m%dT%H%M%SZ")),
                ("X-Amz-Target", a.target),
@@ -132,7 +150,8 @@ def read_response(sock, buf, deadline):
         rest += data
     body, buf = rest[:length], rest[length:]
     return ({"status": status, "reason": parts[2] if len(parts) > 2 else "",
-             "headers": headers, "body": body.decode("utf-8", "replace")}, buf, closed)
+             "headers": headers, "body": body.decode("utf-8", "replace"),
+             "complete": len(body) == length}, buf, closed)
 
 
 def save_response(d, i, resp):
@@ -145,21 +164,82 @@ def save_response(d, i, resp):
         f.write(resp["body"])
 
 
-class Recording:
-    """A socket wrapper that keeps every byte received (for --out)."""
+def end_of(exc):
+    """How a connection ended, from the exception a read raised.
 
-    def __init__(self, sock):
+    With OpenSSL 3 a TCP FIN without close_notify is an SSLError with reason
+    UNEXPECTED_EOF_WHILE_READING (when OP_IGNORE_UNEXPECTED_EOF is off), and
+    a TCP reset under TLS surfaces as SSLEOFError ("EOF occurred in violation
+    of protocol", SSL_ERROR_SYSCALL) or as ConnectionResetError."""
+    if "UNEXPECTED_EOF_WHILE_READING" in str(exc):
+        return "eof_without_close_notify"
+    if isinstance(exc, (ConnectionResetError, ssl.SSLEOFError)):
+        return "reset"
+    return "error: %s: %s" % (type(exc).__name__, exc)
+
+
+class Recording:
+    """A socket wrapper that keeps every byte received (for --out).
+
+    With classify set, a read that ends the connection returns b"" and
+    records how it ended in self.end (see --until-close)."""
+
+    def __init__(self, sock, classify=False):
         self.sock = sock
         self.raw = b""
+        self.classify = classify
+        self.end = None
 
     def recv(self, n):
-        data = self.sock.recv(n)
+        if self.end is not None:
+            return b""
+        try:
+            data = self.sock.recv(n)
+        except socket.timeout:
+            raise
+        except (ssl.SSLError, OSError) as e:
+            if not self.classify:
+                raise
+            self.end = end_of(e)
+            return b""
+        if not data and self.classify:
+            self.end = "close_notify"  # suppress_ragged_eofs=False: b"" only after close_notify
         self.raw += data
         return data
 
 
+def read_until_close(sock, buf, timeout):
+    """After the responses: read until the connection ends (or timeout)."""
+    t0 = time.time()
+    extra = len(buf)
+    while sock.end is None and time.time() - t0 < timeout:
+        try:
+            extra += len(sock.recv(65536))
+        except socket.timeout:
+            continue
+    return {"end": sock.end or "timeout", "seconds": round(time.time() - t0, 3), "extra_bytes": extra}
+
+
+def trickle(tls, every, timeout):
+    """After the responses: one byte every `every` seconds until a write fails."""
+    t0 = time.time()
+    n = 0
+    end = "timeout"
+    while time.time() - t0 < timeout:
+        try:
+            tls.sendall(b"x")
+        except (ssl.SSLError, OSError) as e:
+            end = "closed: %s: %s" % (type(e).__name__, e)
+            break
+        n += 1
+        time.sleep(every)
+    return {"end": end, "seconds": round(time.time() - t0, 3), "trickled": n}
+
+
 def cmd_send(a):
-    data = open(a.infile, "rb").read()
+    inputs = [open(f, "rb").read() for f in a.infile]
+    if len(inputs) > 1:
+        a.responses = len(inputs)
     host, port = a.connect.rsplit(":", 1)
     if a.insecure:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -168,31 +248,51 @@ def cmd_send(a):
     else:
         ctx = ssl.create_default_context(cafile=a.cafile)
     ctx.set_alpn_protocols(["http/1.1"])
+    if a.until_close:
+        # Python may set OP_IGNORE_UNEXPECTED_EOF by default (Debian's 3.11
+        # does): then a FIN without close_notify would read as a clean end.
+        ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
     raw = socket.create_connection((host, int(port)), timeout=a.timeout)
-    tls = ctx.wrap_socket(raw, server_hostname=a.sni)
+    # Only --until-close asks how the connection ended: then a TCP FIN without
+    # a TLS close_notify must raise rather than look like a clean end.
+    tls = ctx.wrap_socket(raw, server_hostname=a.sni, suppress_ragged_eofs=not a.until_close)
     tls.settimeout(0.5)
-    tls.sendall(data)
-    sock = Recording(tls)
+    sock = Recording(tls, classify=a.until_close)
     deadline = time.time() + a.timeout
     buf = b""
     got = 0
     try:
-        while got < a.responses:
-            resp, buf, closed = read_response(sock, buf, deadline)
-            if resp is None:
+        for i, data in enumerate(inputs):
+            if i > 0:
+                time.sleep(a.pause)
+            tls.sendall(data)
+            want = a.responses if len(inputs) == 1 else got + 1
+            closed = False
+            while got < want:
+                resp, buf, closed = read_response(sock, buf, deadline)
+                if resp is None:
+                    break
+                got += 1
+                print(json.dumps(resp), flush=True)
+                if a.save_dir:
+                    save_response(a.save_dir, got, resp)
+                if closed:
+                    break
+            if got < want or closed:
                 break
-            got += 1
-            print(json.dumps(resp), flush=True)
-            if a.save_dir:
-                save_response(a.save_dir, got, resp)
-            if closed:
-                break
+        if a.until_close:
+            print(json.dumps(read_until_close(sock, buf, a.timeout)), flush=True)
+        elif a.trickle is not None:
+            print(json.dumps(trickle(tls, a.trickle, a.timeout)), flush=True)
     except (ssl.SSLError, OSError) as e:
         print(json.dumps({"error": str(e)}), flush=True)
     if a.out:
         with open(a.out, "wb") as f:
             f.write(sock.raw)
-    tls.close()
+    try:
+        tls.close()
+    except OSError:
+        pass
     return 0 if got == a.responses else 3
 
 
@@ -224,14 +324,18 @@ def main():
     b.add_argument("--secret", default="ddbgate-test-secret-key-not-real-000000")
     b.add_argument("--region", default="us-east-1")
     b.add_argument("--service", default="dynamodb")
+    b.add_argument("--date", help="X-Amz-Date to sign with (default: now), e.g. 20250101T000000Z")
     s = sub.add_parser("send")
     s.add_argument("--connect", required=True)
     s.add_argument("--sni")
     s.add_argument("--cafile")
     s.add_argument("--insecure", action="store_true")
-    s.add_argument("--in", dest="infile", required=True)
+    s.add_argument("--in", dest="infile", action="append", required=True)
     s.add_argument("--responses", type=int, default=1)
+    s.add_argument("--pause", type=float, default=0.0)
     s.add_argument("--timeout", type=float, default=10.0)
+    s.add_argument("--until-close", action="store_true")
+    s.add_argument("--trickle", type=float)
     s.add_argument("--out")
     s.add_argument("--save-dir")
     c = sub.add_parser("curltrace")

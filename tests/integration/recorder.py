@@ -2,6 +2,7 @@
 """recorder.py — a TLS upstream that records every byte it receives.
 
 Usage: recorder.py --listen ADDR:PORT --cert CHAIN.pem --key KEY.pem --dir DIR [--name NAME]
+                   [--truncate-body N] [--close-after-ms MS]
 
 For each accepted connection N (counting from 1) it writes:
   DIR/conn-NNNN.in    every application byte received, exactly as received
@@ -17,6 +18,16 @@ one).  The TLS handshake is done in the connection's thread, so a handshake
 failure (a client that rejects our certificate) is logged with OpenSSL's
 reason and leaves an empty .in file: that is how the bad-certificate cases
 prove that zero application bytes reached the upstream.
+
+Misbehaving upstreams (both off by default; the behaviour above is unchanged):
+  --truncate-body N   each response announces a body of TRUNCATED_LENGTH
+                      (1000) bytes (Content-Length) but only its first N bytes
+                      are sent; then the connection is closed (TCP close, no
+                      TLS close_notify): a response cut in the middle of its body.
+  --close-after-ms MS keep-alive as usual, but a connection on which no new
+                      request starts within MS milliseconds after a response
+                      is closed (TLS close_notify, then TCP close), like a
+                      server's short idle timeout.
 """
 import argparse
 import os
@@ -27,6 +38,10 @@ import threading
 import time
 
 BODY = b'{"TableNames":["recorded"]}'
+TRUNCATED_LENGTH = 1000
+# A 1000-byte JSON body; --truncate-body sends only its beginning.
+LONG_BODY = b'{"TableNames":["recorded"],"pad":"' + b"p" * (TRUNCATED_LENGTH - 36) + b'"}'
+assert len(LONG_BODY) == TRUNCATED_LENGTH
 
 
 class Recorder:
@@ -108,7 +123,18 @@ class Recorder:
         served = 0
         while True:
             while b"\r\n\r\n" not in buf:
-                data = tls.recv(65536)
+                if served and not buf and self.args.close_after_ms is not None:
+                    # Idle after a response: close if nothing comes in time.
+                    tls.settimeout(self.args.close_after_ms / 1000.0)
+                    try:
+                        data = tls.recv(65536)
+                    except socket.timeout:
+                        self.idle_close(tls, n)
+                        return
+                    finally:
+                        tls.settimeout(self.args.idle_timeout)
+                else:
+                    data = tls.recv(65536)
                 if not data:
                     return
                 fin.write(data)
@@ -139,12 +165,29 @@ class Recorder:
             served += 1
             self.event(n, "request %d: %s (%d body bytes)" % (served, lines[0].decode("latin-1"), length))
             rid = "rec-%s-%d-%d" % (self.name, n, served)
+            body = LONG_BODY if self.args.truncate_body is not None else BODY
             resp = (b"HTTP/1.1 200 OK\r\n"
                     b"x-amzn-RequestId: " + rid.encode() + b"\r\n"
                     b"Content-Type: application/x-amz-json-1.0\r\n"
-                    b"Content-Length: " + str(len(BODY)).encode() + b"\r\n"
-                    b"\r\n" + BODY)
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+                    b"\r\n" + body)
+            if self.args.truncate_body is not None:
+                cut = len(resp) - len(body) + self.args.truncate_body
+                self.send(tls, fout, resp[:cut])
+                self.event(n, "response cut after %d of %d body bytes: closing without close_notify"
+                           % (self.args.truncate_body, len(body)))
+                return  # handle() closes the socket; SSLSocket.close() sends no close_notify
             self.send(tls, fout, resp)
+
+    def idle_close(self, tls, n):
+        """--close-after-ms: send close_notify (best effort, not waiting long
+        for the peer's), then handle() closes the socket."""
+        self.event(n, "idle for %d ms after a response: closing" % self.args.close_after_ms)
+        tls.settimeout(0.2)
+        try:
+            tls.unwrap()
+        except (ssl.SSLError, OSError):
+            pass
 
     @staticmethod
     def send(tls, fout, data):
@@ -160,6 +203,10 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--name", default="rec")
     ap.add_argument("--idle-timeout", type=float, default=30.0)
+    ap.add_argument("--truncate-body", type=int, metavar="N",
+                    help="announce a 1000-byte body, send only N bytes of it, then close")
+    ap.add_argument("--close-after-ms", type=int, metavar="MS",
+                    help="close a connection idle for MS ms after a response")
     args = ap.parse_args()
     try:
         Recorder(args).serve()

@@ -156,10 +156,12 @@ need_tool() {
 }
 
 # Upstream routing names (what ddbgate resolves) -> addresses.
-#   recorder name  address      certificate it presents
+#   recorder name  address      certificate it presents           recorder.py options
 RECORDERS="
 record         127.0.0.22   up-good.pem
 chain          127.0.0.23   up-int-chain.pem:up-int-leaf.key
+truncated      127.0.0.24   up-good.pem                       --truncate-body 100
+idleclose      127.0.0.25   up-good.pem                       --close-after-ms 100
 expired        127.0.0.31   up-expired.pem
 notyet         127.0.0.32   up-notyet.pem
 wrongname      127.0.0.33   up-wrongname.pem
@@ -186,8 +188,8 @@ write_dnsmasq_conf() {
 		echo "local=/vpce.amazonaws.com/"
 		echo "local=/ddbgate.test/"
 		echo "host-record=vpce-good-1234.$VPCE,127.0.0.21"
-		local name ip cert
-		while read -r name ip cert; do
+		local name ip _
+		while read -r name ip _; do
 			[ -n "$name" ] && echo "host-record=vpce-$name-1234.$VPCE,$ip"
 		done <<<"$RECORDERS"
 		echo "host-record=vpce-closed-1234.$VPCE,$CLOSED_IP"
@@ -254,6 +256,8 @@ EOF
 		ep refused refused.ddbgate.test "vpce-closed-1234.$VPCE"
 		ep public public.ddbgate.test "vpce-public-1234.$VPCE"
 		ep guard guard.ddbgate.test "vpce-guard-1234.$VPCE" 127.0.0.99/32
+		ep truncated truncated.ddbgate.test "vpce-truncated-1234.$VPCE"
+		ep idle-close idleclose.ddbgate.test "vpce-idleclose-1234.$VPCE"
 		cat <<EOF
 access_log:
   path: "-"
@@ -283,7 +287,7 @@ start_gateway() {
 
 SETUP_ERR=""
 setup_infra() {
-	local name ip cert key
+	local name ip cert key opts
 	need_tool openssl openssl && need_tool curl curl && need_tool /usr/sbin/dnsmasq dnsmasq-base &&
 		need_tool stunnel4 stunnel4 && need_tool node nodejs && need_tool /usr/bin/python3 python3 &&
 		need_tool timeout coreutils || return 1
@@ -311,13 +315,14 @@ setup_infra() {
 	bg stunnel stunnel4 "$T/stunnel.conf"
 	wait_listen stunnel "$BG_PID" 127.0.0.21 "$UP_PORT" || return 1
 
-	while read -r name ip cert; do
+	while read -r name ip cert opts; do
 		[ -n "$name" ] || continue
 		key=${cert#*:}
 		cert=${cert%%:*}
 		[ "$key" = "$cert" ] && key=${cert%.pem}.key
+		# shellcheck disable=SC2086 # opts: recorder.py options, split on purpose
 		bg "recorder-$name" /usr/bin/python3 "$IT_DIR/recorder.py" --name "$name" --listen "$ip:$UP_PORT" \
-			--cert "$PKI/$cert" --key "$PKI/$key" --dir "$REC/$name"
+			--cert "$PKI/$cert" --key "$PKI/$key" --dir "$REC/$name" $opts
 		wait_listen "recorder-$name" "$BG_PID" "$ip" "$UP_PORT" || return 1
 	done <<<"$RECORDERS"
 	# A probe connection to each recorder would show in its log: start counting from here.

@@ -1341,6 +1341,153 @@ test_print_builtin(void **state)
 	config_free(cfg);
 }
 
+/* ---- principals[].userid, endpoints[].source_vpce, deny_replays --------- */
+
+static void
+test_principal_userid(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(MINIMAL "principals:\n"
+	    "  - access_key_id: AKIAIOSFODNN7EXAMPLE\n"
+	    "    arn: arn:aws:iam::111122223333:role/orders-app\n"
+	    "    userid: AROAEXAMPLEROLEID0001:orders-app\n"
+	    "  - {access_key_id: AKIAI44QH8DHBEXAMPLE, arn: 'arn:aws:iam::1:u',"
+	    " userid: 'AIDA+=,.@_-x'}\n"
+	    "  - {access_key_id: AKIAI44QH8DHBEXAMPL2, arn: 'arn:aws:iam::1:v'}\n");
+	assert_string_equal(cfg->principals[0].userid,
+	    "AROAEXAMPLEROLEID0001:orders-app");
+	assert_string_equal(cfg->principals[1].userid, "AIDA+=,.@_-x");
+	assert_null(cfg->principals[2].userid);
+	config_free(cfg);
+	extra_error_starts("principals:\n  - {access_key_id: AKIAIOSFODNN7EXAMPLE,"
+	    " arn: 'arn:aws:iam::1:u', userid: 'a b'}\n", "t.yaml:9:76: "
+	    "principals[0].userid: \"a b\": a user id is at most 256");
+	extra_error_starts("principals:\n  - {access_key_id: AKIAIOSFODNN7EXAMPLE,"
+	    " arn: 'arn:aws:iam::1:u', userid: ''}\n", "t.yaml:9:76: "
+	    "principals[0].userid: must not be empty");
+	extra_error_starts("principals:\n  - {access_key_id: AKIAIOSFODNN7EXAMPLE,"
+	    " arn: 'arn:aws:iam::1:u', userid: [a]}\n", "t.yaml:9:76: "
+	    "principals[0].userid: expected a string, got a list");
+}
+
+static void
+userid_too_long(void)
+{
+	char yaml[2048], id[300];
+	struct config *cfg;
+
+	memset(id, 'A', 257);
+	id[257] = '\0';
+	snprintf(yaml, sizeof(yaml), MINIMAL "principals:\n"
+	    "  - {access_key_id: AKIAIOSFODNN7EXAMPLE, arn: 'arn:aws:iam::1:u',"
+	    " userid: %s}\n", id);
+	error_has(yaml, "a user id is at most 256");
+	id[256] = '\0';
+	snprintf(yaml, sizeof(yaml), MINIMAL "principals:\n"
+	    "  - {access_key_id: AKIAIOSFODNN7EXAMPLE, arn: 'arn:aws:iam::1:u',"
+	    " userid: %s}\n", id);
+	cfg = load_ok(yaml);
+	assert_int_equal(strlen(cfg->principals[0].userid), 256);
+	config_free(cfg);
+}
+
+static void
+test_principal_userid_length(void **state)
+{
+	(void)state;
+	userid_too_long();
+}
+
+static void
+test_endpoint_source_vpce(void **state)
+{
+	static const char *const bad[] = {
+		"vpce-0abc123", "vpce-0abc1234def5678901", "vpce-0ABC1234",
+		"vpc-0abc1234", "vpce-0abc1234-5678", "vpce-", "0abc1234def",
+		"vpce-0abc1234g",
+	};
+	struct config *cfg;
+	char yaml[1024];
+	size_t i;
+
+	(void)state;
+	cfg = load_ok(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], "
+	    "source_vpce: vpce-0abc1234def567890}\n"
+	    "  - {name: b, service: dynamodb, hosts: [c.d], "
+	    "source_vpce: vpce-1a2b3c4d}\n"
+	    "  - {name: c, service: streams, hosts: [e.f]}\n");
+	assert_string_equal(cfg->endpoints[0].source_vpce,
+	    "vpce-0abc1234def567890");
+	assert_string_equal(cfg->endpoints[1].source_vpce, "vpce-1a2b3c4d");
+	assert_null(cfg->endpoints[2].source_vpce);
+	config_free(cfg);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(yaml, sizeof(yaml), LISTENER "endpoints:\n"
+		    "  - {name: a, service: dynamodb, hosts: [a.b], "
+		    "source_vpce: '%s'}\n", bad[i]);
+		error_has(yaml, "endpoints[0].source_vpce: \"");
+		error_has(yaml, "a VPC endpoint id is vpce- and 8 to 17 "
+		    "lower-case hex digits");
+	}
+}
+
+static void
+test_endpoint_deny_replays(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], deny_replays: true}\n"
+	    "  - {name: b, service: dynamodb, hosts: [c.d], deny_replays: false}\n"
+	    "  - {name: c, service: streams, hosts: [e.f]}\n");
+	assert_true(cfg->endpoints[0].deny_replays);
+	assert_false(cfg->endpoints[1].deny_replays);
+	assert_false(cfg->endpoints[2].deny_replays);
+	config_free(cfg);
+	error_has(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], deny_replays: yes}\n",
+	    "endpoints[0].deny_replays: expected true or false");
+	error_has(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], deny_replays: 'true'}\n",
+	    "endpoints[0].deny_replays: expected true or false");
+}
+
+static void
+test_new_keys_printed_and_example(void **state)
+{
+	const char *srcdir = getenv("srcdir");
+	struct config *cfg;
+	char path[4096], *text;
+
+	(void)state;
+	cfg = load_ok(MINIMAL "principals:\n"
+	    "  - {access_key_id: AKIAIOSFODNN7EXAMPLE, arn: 'arn:aws:iam::1:u',"
+	    " userid: AIDAEXAMPLE}\n");
+	text = printed(cfg);
+	has_line(text, "  source_vpce = (not set) (default)");
+	has_line(text, "  deny_replays = false (default)");
+	has_line(text, "  userid = AIDAEXAMPLE");
+	free(text);
+	config_free(cfg);
+	snprintf(path, sizeof(path), "%s/etc/ddbgate.yaml",
+	    srcdir != NULL ? srcdir : ".");
+	cfg = config_load_file(path, err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(cfg->endpoints[0].source_vpce,
+	    "vpce-0abc1234def567890");
+	assert_false(cfg->endpoints[0].deny_replays);
+	assert_null(cfg->endpoints[1].source_vpce);
+	assert_string_equal(cfg->principals[0].userid,
+	    "AROAEXAMPLEROLEID0001:orders-app");
+	assert_null(cfg->principals[1].userid);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -1384,6 +1531,11 @@ main(void)
 		T(test_names),
 		T(test_print),
 		T(test_print_builtin),
+		T(test_principal_userid),
+		T(test_principal_userid_length),
+		T(test_endpoint_source_vpce),
+		T(test_endpoint_deny_replays),
+		T(test_new_keys_printed_and_example),
 	};
 #undef T
 

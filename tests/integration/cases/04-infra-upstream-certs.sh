@@ -6,7 +6,7 @@
 # Client:   openssl s_client -CAfile upstream-ca.pem -verify_hostname <asked-for name>
 #           -verify_return_error, to every recorder, with SNI = the asked-for name.
 # Upstream: recorder.py instances (see run.sh RECORDERS).
-# Expect:   record/chain/guard verify (code 0); expired -> 10 certificate has expired;
+# Expect:   record/chain/guard/truncated/idleclose verify (code 0); expired -> 10 certificate has expired;
 #           notyet -> 9 certificate is not yet valid; wrongname -> 62 hostname mismatch;
 #           selfsigned -> 18 self-signed certificate; untrusted and nointermediate ->
 #           20 unable to get local issuer certificate.  The bad recorders receive
@@ -23,6 +23,8 @@ probe() { # RECORDER IP NAME WANT-CODE
 probe record 127.0.0.22 record.ddbgate.test 0
 probe chain 127.0.0.23 chain.ddbgate.test 0
 probe guard 127.0.0.37 guard.ddbgate.test 0
+probe truncated 127.0.0.24 truncated.ddbgate.test 0
+probe idleclose 127.0.0.25 idleclose.ddbgate.test 0
 for r in expired notyet wrongname selfsigned untrusted nointermediate; do eval "m_$r=\$(rec_mark $r)"; done
 probe expired 127.0.0.31 expired.ddbgate.test 10
 probe notyet 127.0.0.32 notyet.ddbgate.test 9

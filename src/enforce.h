@@ -1,0 +1,57 @@
+/*
+ * enforce — the policy stage of the request path: classify the request,
+ * check it against replays, evaluate every (action, resource) pair it
+ * needs against its endpoint's policy, and say whether it goes upstream
+ * and, if not, what the client is told. The HTTP side (session.c) only
+ * acts on the verdict; the audit line is built from it.
+ */
+#ifndef DDBGATE_ENFORCE_H
+#define DDBGATE_ENFORCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "audit.h"
+#include "classify.h"
+
+struct http1_request;
+struct replay_cache;
+struct snapshot;
+
+struct enforce_input {
+	const struct snapshot *snap;
+	size_t endpoint;		/* index into snap->cfg->endpoints */
+	const struct sockaddr *client;
+	const struct http1_request *head; /* parsed head of the request */
+	const char *body;
+	size_t body_len;
+	time_t now;
+	struct replay_cache *replay;	/* may be NULL: no replay check */
+};
+
+struct verdict {
+	enum endpoint_service service;
+	bool forward;		/* send the request upstream */
+	const char *decision;	/* "allow", "deny", "would-deny", "health" */
+	char type[96];		/* when !forward: the __type answered */
+	char message[1024];	/* when !forward: the message answered */
+	char reason[512];	/* for the audit line, when not allowed */
+	char statement[96];	/* deciding statement (Sid or "#N"), or "" */
+	bool replay;		/* this signature was seen before */
+	bool classified;	/* cls holds a result (free with verdict_free) */
+	struct classify_result cls;
+	const char **actions;	/* one per authz, for the audit line */
+	const char **resources;
+};
+
+/* Decides on one request; *v is filled whatever the outcome. */
+void enforce_request(const struct enforce_input *in, struct verdict *v);
+
+void verdict_free(struct verdict *v);
+
+/* Fills the who/what/decision fields of an audit record from v. */
+void verdict_audit(const struct verdict *v, struct audit_record *r);
+
+#endif

@@ -84,14 +84,14 @@ add_context(struct eval_opts *o, const char *arg)
 }
 
 static void
-print_result(const struct policy_result *r)
+print_result(const char *indent, const struct policy_result *r)
 {
-	printf("decision: %s\n", policy_decision_name(r->decision));
+	printf("%sdecision: %s\n", indent, policy_decision_name(r->decision));
 	if (r->statement >= 0)
-		printf("statement: %s (#%d)\n", r->sid ? r->sid : "(no Sid)",
-		    r->statement);
+		printf("%sstatement: %s (#%d)\n", indent,
+		    r->sid ? r->sid : "(no Sid)", r->statement);
 	else
-		printf("statement: none matched\n");
+		printf("%sstatement: none matched\n", indent);
 }
 
 static void
@@ -130,7 +130,7 @@ eval_simple(const struct policy *p, const struct eval_opts *o)
 	    o->principal ? o->principal : "(anonymous)", o->action,
 	    o->resource);
 	print_keys("key: ", keys, o->nctx);
-	print_result(&res);
+	print_result("", &res);
 	return res.decision == POLICY_ALLOW ? 0 : 1;
 }
 
@@ -255,8 +255,7 @@ classify_and_eval(const struct policy *p, const struct config *cfg,
 		printf("- action: %s\n  resource: %s\n", c.authz[i].action,
 		    c.authz[i].resource);
 		print_keys("  key: ", c.authz[i].keys, c.authz[i].nkeys);
-		printf("  ");
-		print_result(&res);
+		print_result("  ", &res);
 		if (res.decision != POLICY_ALLOW)
 			rc = 1;
 	}

@@ -1196,6 +1196,11 @@ handshake_done(struct session *s)
 		s->host[0] = '\0';
 		s->bad_sni = true; /* every request gets 421; never Host alone */
 	}
+	/* Known from the handshake on, so even a malformed first request is
+	 * logged under its endpoint; check_host() still checks each Host. */
+	if (s->host[0] != '\0')
+		s->ep = config_endpoint_for_host(s->snap->cfg, s->host,
+		    strlen(s->host));
 	slog(s, LOG_LEVEL_DEBUG, "client TLS established (%s, %s)",
 	    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 	next_request(s);

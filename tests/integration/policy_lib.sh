@@ -97,6 +97,7 @@ pgw_start() {
 	[ "$rc" = 0 ] || fail "ddbgate check rejects the policy gateway configuration (exit $rc): $(echo "$out" | tail -n 5 | tr '\n' ' ')"
 	echo "$out" | grep -i 'policy' | sed 's/^/  check: /'
 	start_ddbgate "$PGW_CFG" "$PGW_BASE" "$PGW_IP" "$GW_PORT"
+	# shellcheck disable=SC2034 # read by lib.sh (gw_request, raw_send)
 	GW_IP=$PGW_IP
 	GW_OUT="$PGW_BASE.out"
 }

@@ -3054,6 +3054,12 @@ check_signature(struct cx *cx)
 		    "requests are not supported)");
 	st = sigv4_check_request(in->headers, in->nheaders, in->now, &cx->sig,
 	    msg, sizeof(msg));
+	if (st != SIGV4_OK && cx->sig.time != 0) {
+		/* the request was dated: say how far off the client's clock is */
+		cx->why->has_clock_skew = true;
+		cx->why->clock_skew_s = (long long)cx->sig.time -
+		    (long long)in->now;
+	}
 	if (st != SIGV4_OK)
 		return refuse(cx, sigv4_status_type(st), "%s", msg);
 	if (strcmp(cx->sig.auth.service, service) != 0)

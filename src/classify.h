@@ -103,6 +103,8 @@ enum classify_status {
 struct classify_refusal {
 	char type[96];
 	char message[512];
+	bool has_clock_skew;	  /* the request's date was read */
+	long long clock_skew_s;	  /* request date minus the gateway's now */
 };
 
 /*

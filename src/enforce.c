@@ -217,8 +217,13 @@ enforce_request(const struct enforce_input *in, struct verdict *v)
 		v->decision = "health";
 		return;
 	}
+	memset(&why, 0, sizeof(why));
 	if (classify_request(&ci, &v->cls, &why) != CLASSIFY_OK) {
 		deny(v, ep, why.type, why.message);
+		if (why.has_clock_skew && strstr(why.type,
+		    "InvalidSignature") != NULL)
+			snprintf(v->reason, sizeof(v->reason), "%s (client clock "
+			    "skew %+lld s)", why.message, why.clock_skew_s);
 		return;
 	}
 	v->classified = true;

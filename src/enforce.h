@@ -37,7 +37,7 @@ struct verdict {
 	const char *decision;	/* "allow", "deny", "would-deny", "health" */
 	char type[96];		/* when !forward: the __type answered */
 	char message[1024];	/* when !forward: the message answered */
-	char reason[512];	/* for the audit line, when not allowed */
+	char reason[768];	/* for the audit line, when not allowed */
 	char statement[96];	/* deciding statement (Sid or "#N"), or "" */
 	bool replay;		/* this signature was seen before */
 	bool classified;	/* cls holds a result (free with verdict_free) */

@@ -49,6 +49,15 @@
 #define WHERE_MAX 192		/* "TransactItems[99].ConditionCheck" */
 
 #define K_LEADING "dynamodb:LeadingKeys"
+#define K_FIRST_PK "dynamodb:FirstPartitionKeyValues"
+#define K_RESOURCE_ACCOUNT "aws:ResourceAccount"
+
+/* Keys of multi-attribute partition keys (spec 6.1), never derived. */
+static const char *const multi_pk[] = {
+	"dynamodb:SecondPartitionKeyValues",
+	"dynamodb:ThirdPartitionKeyValues",
+	"dynamodb:FourthPartitionKeyValues",
+};
 #define K_ATTRIBUTES "dynamodb:Attributes"
 #define K_SELECT "dynamodb:Select"
 #define K_RETURN_VALUES "dynamodb:ReturnValues"
@@ -142,6 +151,8 @@ struct authz_b {
 	bool attrs_unknown;
 	const char *select, *return_values, *rcc, *enclosing, *full_scan;
 	bool full_scan_unknown;
+	bool returns_old_on_failure;	/* ReturnValuesOnConditionCheckFailure
+					   ALL_OLD: the old item comes back */
 	struct vec tags;		/* struct tag: aws:RequestTag/... */
 	struct vec tag_keys;		/* const char *: aws:TagKeys */
 	bool has_tag_keys;
@@ -1275,6 +1286,31 @@ fgac_select(struct cx *cx, struct authz_b *b, const struct fgac *fg,
 	return 0;
 }
 
+/*
+ * ReturnValuesOnConditionCheckFailure: ALL_OLD returns the whole old item
+ * when the condition fails, which ReturnValues and Attributes conditions
+ * mean to prevent; whether AWS feeds it into dynamodb:ReturnValues is
+ * unconfirmed (spec 6.1), so both keys become unknown for this pair.
+ */
+static int
+on_failure_returns(struct cx *cx, struct authz_b *b, const struct item *it)
+{
+	const json_t *v = json_object_get(it->obj,
+	    "ReturnValuesOnConditionCheckFailure");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v))
+		return deny(cx, "%s%sReturnValuesOnConditionCheckFailure must "
+		    "be a string", it->where, it->where[0] ? "." : "");
+	if (strcmp(json_string_value(v), "ALL_OLD") == 0)
+		b->returns_old_on_failure = true;
+	else if (strcmp(json_string_value(v), "NONE") != 0)
+		return deny(cx, "ReturnValuesOnConditionCheckFailure must be "
+		    "NONE or ALL_OLD");
+	return 0;
+}
+
 static int
 fgac_return_values(struct cx *cx, struct authz_b *b, const struct fgac *fg,
     const struct item *it)
@@ -1287,7 +1323,7 @@ fgac_return_values(struct cx *cx, struct authz_b *b, const struct fgac *fg,
 	    "ReturnValues", rv_words, &rv) == -1)
 		return -1;
 	b->return_values = rv != NULL ? rv : "NONE";
-	return 0;
+	return on_failure_returns(cx, b, it);
 }
 
 /* Adds the value of ExpressionAttributeValues[t] to LeadingKeys. */
@@ -2465,6 +2501,13 @@ request_tags(struct cx *cx, struct authz_b *b)
 		    string_field(cx, t, where, "Key", true, &key) == -1 ||
 		    string_field(cx, t, where, "Value", false, &value) == -1)
 			return -1;
+		/* aws:RequestTag/<key> names compare without case: two tags
+		 * whose keys differ only in case would hide one value. */
+		for (size_t j = 0; j < b->tags.n; j++)
+			if (strcasecmp(((struct tag *)b->tags.items)[j].key,
+			    key) == 0)
+				return deny(cx, "%s: tag key repeated (keys are "
+				    "compared without case)", where);
 		if ((slot = vec_add(cx, &b->tags, sizeof(*slot))) == NULL ||
 		    set_add(cx, &b->tag_keys, key) == -1)
 			return -1;
@@ -2817,7 +2860,14 @@ h_dax_cluster(struct cx *cx)
 			lower[i] = (char)(lower[i] - 'A' + 'a');
 	}
 	if ((arn = cx_printf(cx, "arn:%s:dax:%s:%s:cache/%s", cx->partition,
-	    cx->sig.auth.region, cx->account, lower)) == NULL)
+	    cx->sig.auth.region, cx->account, lower)) == NULL ||
+	    authz_add(cx, cx->op->action, arn) == NULL)
+		return -1;
+	if (strcmp(lower, name) == 0)
+		return 0;
+	/* A policy may name the cluster as written: both must be allowed. */
+	if ((arn = cx_printf(cx, "arn:%s:dax:%s:%s:cache/%s", cx->partition,
+	    cx->sig.auth.region, cx->account, name)) == NULL)
 		return -1;
 	return authz_add(cx, cx->op->action, arn) != NULL ? 0 : -1;
 }
@@ -2837,7 +2887,13 @@ h_dax_resource(struct cx *cx)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
 	}
-	return authz_add(cx, cx->op->action, lower) != NULL ? 0 : -1;
+	if (authz_add(cx, cx->op->action, lower) == NULL)
+		return -1;
+	/* A policy may name the cluster as written: both must be allowed. */
+	if (strcmp(lower, arn) != 0 && authz_add(cx, cx->op->action,
+	    arn) == NULL)
+		return -1;
+	return 0;
 }
 
 static int
@@ -3073,10 +3129,58 @@ check_signature(struct cx *cx)
 }
 
 /* The principal of the access key, and the account ARNs are built in. */
+/*
+ * The account an access key id belongs to, for keys of the current
+ * format (spec 3.4): base32 of characters 5-20, the first 6 bytes
+ * big-endian, masked with 0x7fffffffff80 and shifted right by 7. Only
+ * AKIA/ASIA keys carry it; keys of the old format (fifth character I or
+ * J) and anything that does not decode give -1, and then `account`
+ * applies (a residual risk for old-format keys of other accounts: map
+ * them under `principals`; docs/classify.md). A table named without an ARN lives in the caller's
+ * account (spec 4.4), so an unmapped key's own account is the one to
+ * judge — not `account`, which would let a caller reach a table of the
+ * same name in an account of its own.
+ */
+static int
+key_account(const char *key, char out[13])
+{
+	static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	uint64_t bits = 0, z;
+	int nbits = 0, nbytes = 0;
+	uint8_t bytes[6];
+
+	if (strlen(key) != 20 || (strncmp(key, "AKIA", 4) != 0 &&
+	    strncmp(key, "ASIA", 4) != 0) || key[4] == 'I' || key[4] == 'J')
+		return -1;
+	for (int i = 4; i < 20 && nbytes < 6; i++) {
+		const char *p = strchr(b32, key[i]);
+
+		if (p == NULL || key[i] == '\0')
+			return -1;
+		bits = (bits << 5) | (uint64_t)(p - b32);
+		nbits += 5;
+		while (nbits >= 8 && nbytes < 6) {
+			nbits -= 8;
+			bytes[nbytes++] = (uint8_t)(bits >> nbits);
+		}
+	}
+	if (nbytes < 6)
+		return -1;
+	z = 0;
+	for (int i = 0; i < 6; i++)
+		z = (z << 8) | bytes[i];
+	z = (z & 0x7fffffffff80ull) >> 7;
+	if (z > 999999999999ull)
+		return -1; /* not a 12-digit account: not this format */
+	snprintf(out, 13, "%012llu", (unsigned long long)z);
+	return 0;
+}
+
 static int
 find_principal(struct cx *cx)
 {
 	const struct config *cfg = cx->in->cfg;
+	char decoded[13];
 	struct arn a;
 	size_t i;
 
@@ -3092,6 +3196,9 @@ find_principal(struct cx *cx)
 	if (cx->principal != NULL && arn_split(cx->principal->arn, &a) == 0 &&
 	    is_account(a.account, a.account_len) &&
 	    (cx->account = cx_strndup(cx, a.account, a.account_len)) == NULL)
+		return -1;
+	if (cx->principal == NULL && key_account(cx->sig.auth.access_key_id,
+	    decoded) == 0 && (cx->account = cx_strdup(cx, decoded)) == NULL)
 		return -1;
 	return 0;
 }
@@ -3208,6 +3315,24 @@ tag_keys(struct cx *cx, struct vec *keys, const struct authz_b *b)
 	return 0;
 }
 
+/*
+ * aws:ResourceAccount: the account segment of the pair's ARN. Unknown
+ * when the ARN was built without an account; absent for "*".
+ */
+static int
+resource_account(struct cx *cx, struct vec *keys, struct vec *unknown,
+    const char *resource)
+{
+	struct arn a;
+
+	if (strcmp(resource, "*") == 0 || arn_split(resource, &a) == -1)
+		return 0;
+	if (a.account_len == 0)
+		return unknown_add(cx, unknown, true, K_RESOURCE_ACCOUNT);
+	return key_add1(cx, keys, K_RESOURCE_ACCOUNT, cx_strndup(cx,
+	    a.account, a.account_len), false);
+}
+
 static int
 finish_authz(struct cx *cx, const struct authz_b *b, struct classify_authz *a)
 {
@@ -3227,10 +3352,24 @@ finish_authz(struct cx *cx, const struct authz_b *b, struct classify_authz *a)
 	    key_add1(cx, &keys, K_FULL_SCAN, b->full_scan, false) == -1 ||
 	    tag_keys(cx, &keys, b) == -1)
 		return -1;
+	/* FirstPartitionKeyValues is LeadingKeys by another name (spec 6.1). */
+	if (b->has_leading && !b->leading_unknown &&
+	    key_add_set(cx, &keys, K_FIRST_PK, &b->leading) == -1)
+		return -1;
+	if (resource_account(cx, &keys, &unknown, a->resource) == -1)
+		return -1;
 	if (unknown_add(cx, &unknown, b->leading_unknown, K_LEADING) == -1 ||
-	    unknown_add(cx, &unknown, b->attrs_unknown, K_ATTRIBUTES) == -1 ||
+	    unknown_add(cx, &unknown, b->leading_unknown, K_FIRST_PK) == -1 ||
+	    unknown_add(cx, &unknown, b->attrs_unknown ||
+	    b->returns_old_on_failure, K_ATTRIBUTES) == -1 ||
+	    unknown_add(cx, &unknown, b->returns_old_on_failure,
+	    K_RETURN_VALUES) == -1 ||
 	    unknown_add(cx, &unknown, b->full_scan_unknown, K_FULL_SCAN) == -1)
 		return -1;
+	/* Multi-attribute partition keys are not modelled: never guessed. */
+	for (size_t k = 0; k < sizeof(multi_pk) / sizeof(multi_pk[0]); k++)
+		if (unknown_add(cx, &unknown, b->has_leading, multi_pk[k]) == -1)
+			return -1;
 	a->keys = keys.items;
 	a->nkeys = keys.n;
 	a->leading_keys_unknown = b->leading_unknown;

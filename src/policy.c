@@ -2540,6 +2540,17 @@ policy_uses_key(const struct policy *p, const char *key)
 }
 
 bool
+policy_uses_key_prefix(const struct policy *p, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; i < p->nkeys_used; i++)
+		if (strncasecmp(p->keys_used[i], prefix, n) == 0)
+			return true;
+	return false;
+}
+
+bool
 policy_names_account(const struct policy *p)
 {
 	if (policy_uses_key(p, "aws:ResourceAccount"))

@@ -88,6 +88,10 @@ bool policy_uses_key(const struct policy *p, const char *key);
  */
 bool policy_names_account(const struct policy *p);
 
+/* Whether a condition or variable of p names a key starting with prefix
+ * (case-insensitive), e.g. "aws:ResourceTag/". */
+bool policy_uses_key_prefix(const struct policy *p, const char *prefix);
+
 /* Number of statements (for `ddbgate check` and lint). */
 size_t policy_statement_count(const struct policy *p);
 

@@ -58,6 +58,50 @@ check_modes(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Keys AWS fills in for requests through an endpoint but the gateway
+ * cannot know (spec 6.2): a policy that tests one would be evaluated on
+ * an absent key, which IfExists and negated operators read as "passes".
+ * Such a policy is refused at load, with the key named, never half-applied.
+ */
+static const char *const unknowable_keys[] = {
+	"aws:ResourceTag/", "aws:PrincipalTag/", "aws:ResourceOrgID",
+	"aws:ResourceOrgPaths", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths",
+	"aws:PrincipalType", "aws:username", "aws:VpcSourceIp",
+	"aws:SourceVpc", "aws:SourceVpcArn", "aws:VpceAccount",
+	"aws:VpceOrgID", "aws:VpceOrgPaths", "aws:TokenIssueTime",
+	"aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge",
+	"aws:CalledVia", "aws:PrincipalIsAWSService", "aws:SourceAccount",
+	"aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths",
+	"aws:SourceIdentity", "aws:FederatedProvider",
+};
+
+static int
+check_policy_keys(const struct policy *p, const struct conf_endpoint *ep,
+    char *why, size_t len)
+{
+	for (size_t i = 0; i < sizeof(unknowable_keys) /
+	    sizeof(unknowable_keys[0]); i++) {
+		const char *k = unknowable_keys[i];
+		bool prefix = k[strlen(k) - 1] == '/'; /* a family of keys */
+
+		if (!(prefix ? policy_uses_key_prefix(p, k) :
+		    policy_uses_key(p, k)))
+			continue;
+		snprintf(why, len, "%s: the policy tests %s%s, which the "
+		    "gateway cannot know for a request (docs/classify.md)",
+		    ep->policy, k, prefix ? "..." : "");
+		return -1;
+	}
+	if (ep->source_vpce == NULL &&
+	    policy_uses_key(p, "aws:SourceVpce")) {
+		snprintf(why, len, "%s: the policy tests aws:SourceVpce but the "
+		    "endpoint sets no source_vpce", ep->policy);
+		return -1;
+	}
+	return 0;
+}
+
 /* Each endpoint's policy, compiled once; without one, allow-all (audited). */
 static int
 load_policies(struct snapshot *snap, char *err, size_t errlen)
@@ -72,6 +116,13 @@ load_policies(struct snapshot *snap, char *err, size_t errlen)
 		snap->policies[i] = ep->policy != NULL ?
 		    policy_load_file(ep->policy, why, sizeof(why)) :
 		    policy_allow_all();
+		if (snap->policies[i] != NULL && ep->policy != NULL &&
+		    check_policy_keys(snap->policies[i], ep, why,
+		    sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: endpoints[%zu].policy "
+			    "(endpoint %s): %s", cfg->path, i, ep->name, why);
+			return -1;
+		}
 		if (snap->policies[i] == NULL) {
 			snprintf(err, errlen, "%s: endpoints[%zu].policy "
 			    "(endpoint %s): %s", cfg->path, i, ep->name, why);

@@ -529,7 +529,8 @@ static const struct op_case op_cases[] = {
 	  "{\"ClusterName\":\"MyCache\",\"NodeType\":\"dax.r4.large\","
 	  "\"ReplicationFactor\":3,\"IamRoleArn\":\"arn:aws:iam::" ACCT
 	  ":role/dax\"}",
-	  "dax:CreateCluster " CACHE "mycache" },
+	  "dax:CreateCluster " CACHE "mycache\n"
+	  "dax:CreateCluster " CACHE "MyCache" },
 	{ SERVICE_DAX, "CreateParameterGroup", "{\"ParameterGroupName\":\"p\"}",
 	  "dax:CreateParameterGroup *" },
 	{ SERVICE_DAX, "CreateSubnetGroup",
@@ -662,7 +663,12 @@ test_getitem_keys(void **state)
 	assert_string_equal(akey(&out, 0, "dynamodb:EnclosingOperation"),
 	    "(absent)");
 	assert_false(out.authz[0].leading_keys_unknown);
-	assert_int_equal(out.authz[0].nunknown_keys, 0);
+	/* FirstPartitionKeyValues = LeadingKeys; multi-attribute partition
+	 * keys are never guessed (bypass review, finding 2). */
+	assert_string_equal(akey(&out, 0, "dynamodb:FirstPartitionKeyValues"),
+	    akey(&out, 0, "dynamodb:LeadingKeys"));
+	assert_int_equal(out.authz[0].nunknown_keys, 3);
+	assert_true(is_unknown(&out, 0, "dynamodb:SecondPartitionKeyValues"));
 	classify_result_free(&out);
 
 	ddb_ok("GetItem", "{\"TableName\":\"Orders\"," GKEY "}", &out);
@@ -716,9 +722,11 @@ test_leading_keys_unknown(void **state)
 	    "\"a\"}}}", &out);
 	assert_string_equal(akey(&out, 0, "dynamodb:LeadingKeys"), "(absent)");
 	assert_true(out.authz[0].leading_keys_unknown);
-	assert_int_equal(out.authz[0].nunknown_keys, 1);
+	assert_int_equal(out.authz[0].nunknown_keys, 2);
 	assert_string_equal(out.authz[0].unknown_keys[0],
 	    "dynamodb:LeadingKeys");
+	assert_string_equal(out.authz[0].unknown_keys[1],
+	    "dynamodb:FirstPartitionKeyValues");
 	assert_string_equal(akey(&out, 0, "dynamodb:Attributes"), "pk");
 	classify_result_free(&out);
 	/* the configured table of another account is another table */
@@ -1064,11 +1072,12 @@ test_partiql_unknown_scan_flag(void **state)
 	(void)state;
 	partiql_ok("SELECT * FROM Other WHERE pk = 'a'", &out);
 	assert_true(is_unknown(&out, 0, "dynamodb:FullTableScan"));
-	assert_int_equal(out.authz[0].nunknown_keys, 3);
+	assert_int_equal(out.authz[0].nunknown_keys, 4);
 	classify_result_free(&out);
 	partiql_ok("SELECT * FROM Orders WHERE customerId = 'a'", &out);
 	assert_false(is_unknown(&out, 0, "dynamodb:FullTableScan"));
-	assert_int_equal(out.authz[0].nunknown_keys, 2);
+	/* LeadingKeys, FirstPartitionKeyValues, Attributes */
+	assert_int_equal(out.authz[0].nunknown_keys, 3);
 	classify_result_free(&out);
 }
 
@@ -1956,7 +1965,9 @@ test_dax_names(void **state)
 		r = std_req(SERVICE_DAX, "ListTags", "{\"ResourceName\":\""
 		    CACHE "MyCache\"}");
 		ok(&r, &out);
-		assert_pairs(&out, "dax:ListTags " CACHE "mycache");
+		/* lower case as DAX stores it, and as written: both */
+		assert_pairs(&out, "dax:ListTags " CACHE "mycache\n"
+		    "dax:ListTags " CACHE "MyCache");
 		classify_result_free(&out);
 	}
 }
@@ -2018,6 +2029,57 @@ teardown(void **state)
 	return 0;
 }
 
+/*
+ * Bypass review finding 1: an access key that `principals` does not map
+ * is judged in its own account (decoded from the key, spec 3.4), not in
+ * `account`, so a caller cannot reach a same-named table of its own.
+ */
+static void
+test_regression_unmapped_key_uses_its_own_account(void **state)
+{
+	struct req r = std_req(SERVICE_DYNAMODB, "DescribeTable",
+	    "{\"TableName\":\"Orders\"}");
+	struct classify_result out;
+
+	(void)state;
+	r.key = "ASIAY34FZKBOKMUTVV7A"; /* decodes to account 609629065308 */
+	ok(&r, &out);
+	assert_pairs(&out, "dynamodb:DescribeTable "
+	    "arn:aws:dynamodb:us-east-1:609629065308:table/Orders");
+	assert_string_equal(akey(&out, 0, "aws:ResourceAccount"),
+	    "609629065308");
+	classify_result_free(&out);
+}
+
+/* Bypass review finding 4: tag keys repeated, even in another case. */
+static void
+test_regression_repeated_tag_keys_refused(void **state)
+{
+	struct req r = std_req(SERVICE_DYNAMODB, "TagResource",
+	    "{\"ResourceArn\":\"" T "Orders\",\"Tags\":[{\"Key\":\"ENV\","
+	    "\"Value\":\"dev\"},{\"Key\":\"env\",\"Value\":\"prod\"}]}");
+
+	(void)state;
+	refused(&r, DENIED, "tag key repeated");
+}
+
+/* Bypass review finding 6: ALL_OLD on condition failure returns the old
+ * item: ReturnValues and Attributes are then unknown, never guessed. */
+static void
+test_regression_return_old_on_condition_failure(void **state)
+{
+	struct classify_result out;
+
+	(void)state;
+	ddb_ok("UpdateItem", "{\"TableName\":\"Orders\"," GKEY ","
+	    "\"UpdateExpression\":\"SET #s = :s\",\"ExpressionAttributeNames\":"
+	    "{\"#s\":\"status\"},\"ExpressionAttributeValues\":{\":s\":{\"S\":"
+	    "\"x\"}},\"ReturnValuesOnConditionCheckFailure\":\"ALL_OLD\"}", &out);
+	assert_true(is_unknown(&out, 0, "dynamodb:ReturnValues"));
+	assert_true(is_unknown(&out, 0, "dynamodb:Attributes"));
+	classify_result_free(&out);
+}
+
 static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_operation_table),
 	cmocka_unit_test(test_getitem_keys),
@@ -2056,6 +2118,9 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_expressions),
 	cmocka_unit_test(test_messages_without_values),
 	cmocka_unit_test(test_unknown_account),
+	cmocka_unit_test(test_regression_unmapped_key_uses_its_own_account),
+	cmocka_unit_test(test_regression_repeated_tag_keys_refused),
+	cmocka_unit_test(test_regression_return_old_on_condition_failure),
 	cmocka_unit_test(test_shard_iterator),
 	cmocka_unit_test(test_dax_names),
 	cmocka_unit_test(test_optional_table_arn),

@@ -95,29 +95,37 @@ deny_by_policy(struct verdict *v, const struct conf_endpoint *ep,
  * A key the classifier could not derive with certainty is not guessed:
  * if the policy looks at it, the request is refused (fail closed).
  */
-static bool
-keys_known(struct verdict *v, const struct conf_endpoint *ep,
-    const struct policy *p, const struct classify_authz *a)
+bool
+enforce_underivable(const struct policy *p, const struct classify_authz *a,
+    char *why, size_t len)
 {
-	char msg[700];
-
 	if (a->leading_keys_unknown &&
 	    policy_uses_key(p, "dynamodb:LeadingKeys")) {
-		snprintf(msg, sizeof(msg), "the endpoint policy uses "
+		snprintf(why, len, "the endpoint policy uses "
 		    "dynamodb:LeadingKeys but it cannot be derived for %s on "
 		    "%s (is the table's key schema configured under tables?)",
 		    a->action, a->resource);
-		deny(v, ep, ACCESS_DENIED, msg);
-		return false;
+		return true;
 	}
 	for (size_t k = 0; k < a->nunknown_keys; k++)
 		if (policy_uses_key(p, a->unknown_keys[k])) {
-			snprintf(msg, sizeof(msg), "the endpoint policy uses %s "
-			    "but it cannot be derived with certainty for %s on "
-			    "%s", a->unknown_keys[k], a->action, a->resource);
-			deny(v, ep, ACCESS_DENIED, msg);
-			return false;
+			snprintf(why, len, "the endpoint policy uses %s but it "
+			    "cannot be derived with certainty for %s on %s",
+			    a->unknown_keys[k], a->action, a->resource);
+			return true;
 		}
+	return false;
+}
+
+bool
+enforce_account_unknowable(const struct policy *p,
+    const struct classify_result *c, char *why, size_t len)
+{
+	if (!c->account_unknown || !policy_names_account(p))
+		return false;
+	snprintf(why, len, "the request names a table without its account, "
+	    "and the endpoint policy's resources name accounts: configure "
+	    "account or principals");
 	return true;
 }
 
@@ -130,10 +138,10 @@ evaluate(const struct enforce_input *in, struct verdict *v)
 	const struct classify_result *c = &v->cls;
 	struct policy_key keys[128];
 
-	if (c->account_unknown && policy_names_account(p)) {
-		deny(v, ep, ACCESS_DENIED, "the request names a table without "
-		    "its account, and the endpoint policy's resources name "
-		    "accounts: configure account or principals");
+	char why[700];
+
+	if (enforce_account_unknowable(p, c, why, sizeof(why))) {
+		deny(v, ep, ACCESS_DENIED, why);
 		return;
 	}
 	for (size_t i = 0; i < c->nauthz; i++) {
@@ -146,8 +154,10 @@ evaluate(const struct enforce_input *in, struct verdict *v)
 			    "condition keys than the gateway evaluates");
 			return;
 		}
-		if (!keys_known(v, ep, p, a))
+		if (enforce_underivable(p, a, why, sizeof(why))) {
+			deny(v, ep, ACCESS_DENIED, why);
 			return;
+		}
 		classify_policy_request(c, i, keys, &req);
 		policy_evaluate(p, &req, &res);
 		if (res.decision != POLICY_ALLOW) {

@@ -17,6 +17,7 @@
 #include "classify.h"
 
 struct http1_request;
+struct policy;
 struct replay_cache;
 struct snapshot;
 
@@ -50,6 +51,18 @@ struct verdict {
 void enforce_request(const struct enforce_input *in, struct verdict *v);
 
 void verdict_free(struct verdict *v);
+
+/*
+ * The two fail-closed checks before a pair is evaluated (shared with
+ * `ddbgate policy eval --request`): a key the policy uses that could not
+ * be derived for pair a, and a table named without its account when the
+ * policy's decision depends on accounts. Each returns true (refuse) with
+ * the reason in why.
+ */
+bool enforce_underivable(const struct policy *p,
+    const struct classify_authz *a, char *why, size_t len);
+bool enforce_account_unknowable(const struct policy *p,
+    const struct classify_result *c, char *why, size_t len);
 
 /* Fills the who/what/decision fields of an audit record from v. */
 void verdict_audit(const struct verdict *v, struct audit_record *r);

@@ -13,6 +13,7 @@
 
 #include "classify.h"
 #include "config.h"
+#include "enforce.h"
 #include "http1.h"
 #include "policy.h"
 #include "policy_cli.h"
@@ -241,6 +242,12 @@ classify_and_eval(const struct policy *p, const struct config *cfg,
 	    ep->name, c.operation, c.access_key_id,
 	    c.principal ? c.principal : "(unknown)");
 	print_keys("key: ", c.keys, c.nkeys);
+	if (enforce_account_unknowable(p, &c, why.message,
+	    sizeof(why.message))) {
+		printf("decision: refused\nreason: %s\n", why.message);
+		classify_result_free(&c);
+		return 1;
+	}
 	for (size_t i = 0; i < c.nauthz; i++) {
 		struct policy_key keys[256];
 		struct policy_request req;
@@ -250,10 +257,17 @@ classify_and_eval(const struct policy *p, const struct config *cfg,
 			rc = 2;
 			break;
 		}
-		classify_policy_request(&c, i, keys, &req);
-		policy_evaluate(p, &req, &res);
 		printf("- action: %s\n  resource: %s\n", c.authz[i].action,
 		    c.authz[i].resource);
+		if (enforce_underivable(p, &c.authz[i], why.message,
+		    sizeof(why.message))) {
+			printf("  decision: refused\n  reason: %s\n",
+			    why.message);
+			rc = 1;
+			continue;
+		}
+		classify_policy_request(&c, i, keys, &req);
+		policy_evaluate(p, &req, &res);
 		print_keys("  key: ", c.authz[i].keys, c.authz[i].nkeys);
 		print_result("  ", &res);
 		if (res.decision != POLICY_ALLOW)

@@ -1241,7 +1241,11 @@ fgac_maps(struct cx *cx, struct authz_b *b, const struct fgac *fg,
 		    false, &v) == -1)
 			return -1;
 		json_object_foreach((json_t *)v, name, m) {
-			if (set_add(cx, &b->attrs, name) == -1)
+			/* Each entry's members ({ComparisonOperator, ...}) are
+			 * read by DynamoDB too: no case variants of them. */
+			if ((json_is_object(m) && check_case(cx, m,
+			    fg->maps[i]) == -1) ||
+			    set_add(cx, &b->attrs, name) == -1)
 				return -1;
 		}
 	}
@@ -1427,6 +1431,8 @@ leading_from_conditions(struct cx *cx, struct authz_b *b,
 
 	if (c == NULL)
 		return 0;
+	if (json_is_object(c) && check_case(cx, c, "KeyConditions") == -1)
+		return -1;
 	if (!json_is_object(c) || string_field(cx, c, "KeyConditions",
 	    "ComparisonOperator", true, &op) == -1 ||
 	    field(cx, c, "KeyConditions", "AttributeValueList", JSON_ARRAY,

@@ -2029,6 +2029,19 @@ teardown(void **state)
 	return 0;
 }
 
+/* Bypass review finding 7: case variants inside legacy condition maps. */
+static void
+test_regression_key_conditions_case_variants(void **state)
+{
+	struct req r = std_req(SERVICE_DYNAMODB, "Query",
+	    "{\"TableName\":\"Orders\",\"KeyConditions\":{\"customerId\":"
+	    "{\"ComparisonOperator\":\"EQ\",\"AttributeValueList\":[{\"S\":"
+	    "\"alice\"}],\"attributeValueList\":[{\"S\":\"bob\"}]}}}");
+
+	(void)state;
+	refused(&r, DENIED, "KeyConditions");
+}
+
 /*
  * Bypass review finding 1: an access key that `principals` does not map
  * is judged in its own account (decoded from the key, spec 3.4), not in
@@ -2119,6 +2132,7 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_messages_without_values),
 	cmocka_unit_test(test_unknown_account),
 	cmocka_unit_test(test_regression_unmapped_key_uses_its_own_account),
+	cmocka_unit_test(test_regression_key_conditions_case_variants),
 	cmocka_unit_test(test_regression_repeated_tag_keys_refused),
 	cmocka_unit_test(test_regression_return_old_on_condition_failure),
 	cmocka_unit_test(test_shard_iterator),

@@ -1016,6 +1016,8 @@ static const struct key keys[] = {
 	    "largest request body; larger requests are refused"),
 	LIMIT(client_idle_timeout_s, 1, 3600, "60", "seconds",
 	    "close a client connection idle this long"),
+	LIMIT(request_timeout_s, 1, 3600, "120", "seconds",
+	    "a request must arrive whole this long after its first byte"),
 	LIMIT(upstream_timeout_s, 1, 3600, "30", "seconds",
 	    "give up on an upstream response after this long"),
 	LIMIT(upstream_connect_timeout_ms, 100, 60000, "5000", "milliseconds",

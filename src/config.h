@@ -131,6 +131,7 @@ struct config {
 		unsigned max_header_bytes;
 		uint64_t max_body_bytes;
 		unsigned client_idle_timeout_s;
+		unsigned request_timeout_s;
 		unsigned upstream_timeout_s;
 		unsigned upstream_connect_timeout_ms;
 		unsigned upstream_idle_timeout_s;

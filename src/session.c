@@ -61,6 +61,8 @@ struct session {
 
 	struct bufferevent *down;  /* client side, TLS; owned */
 	struct event *resume;	   /* deferred input processing; owned */
+	struct event *deadline;	   /* limits.request_timeout_s from a
+				      request's first byte; owned */
 	char host[256];		   /* the asked-for name: SNI, else Host */
 	const struct conf_endpoint *ep; /* endpoint of host; NULL if none */
 	size_t ep_index;
@@ -265,6 +267,8 @@ session_close(struct session *s, const char *reason)
 	verdict_free(&s->verdict);
 	if (s->resume != NULL)
 		event_free(s->resume);
+	if (s->deadline != NULL)
+		event_free(s->deadline);
 	if (s->linger != NULL)
 		event_free(s->linger);
 	if (s->down != NULL)
@@ -366,6 +370,7 @@ next_request(struct session *s)
 	    s->snap->cfg->limits.client_idle_timeout_s };
 
 	set_state(s, SESSION_READ_HEAD);
+	evtimer_del(s->deadline);
 	memset(&s->req, 0, sizeof(s->req));
 	verdict_free(&s->verdict);
 	memset(&s->h1, 0, sizeof(s->h1));
@@ -715,12 +720,29 @@ read_body(struct session *s)
 	return false;
 }
 
+/* The whole request must be in within limits.request_timeout_s. */
+static void
+on_request_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == SESSION_READ_HEAD || s->state == SESSION_READ_BODY)
+		reply_error(s, PE_REQUEST_TIMEOUT, true, "the request did not "
+		    "arrive whole within limits.request_timeout_s (%u s)",
+		    s->snap->cfg->limits.request_timeout_s);
+}
+
 static void
 process_input(struct session *s)
 {
 	if (s->req.start.tv_sec == 0 &&
-	    evbuffer_get_length(bufferevent_get_input(s->down)) > 0)
+	    evbuffer_get_length(bufferevent_get_input(s->down)) > 0) {
+		struct timeval tmo = { .tv_sec =
+		    s->snap->cfg->limits.request_timeout_s };
+
 		clock_gettime(CLOCK_MONOTONIC, &s->req.start);
+		evtimer_add(s->deadline, &tmo);
+	}
 	if (s->state == SESSION_READ_HEAD && !read_head(s))
 		return;
 	if (s->state == SESSION_READ_BODY && read_body(s))
@@ -763,6 +785,7 @@ dispatch(struct session *s)
 	const char *target = ep->upstream_host ? ep->upstream_host : s->host;
 
 	bufferevent_disable(s->down, EV_READ);
+	evtimer_del(s->deadline);
 	if (!authorize(s))
 		return;
 	s->up = upstream_pool_take(s->worker->pool, s->snap->generation,
@@ -1303,10 +1326,11 @@ session_new(struct worker *w, const struct conf_listener *l, int fd,
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->nsessions++;
 	s->resume = event_new(w->base, -1, 0, on_resume, s);
+	s->deadline = evtimer_new(w->base, on_request_deadline, s);
 	s->down = bufferevent_openssl_socket_new(w->base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
 	    BEV_OPT_DEFER_CALLBACKS);
-	if (s->resume == NULL || s->down == NULL) {
+	if (s->resume == NULL || s->deadline == NULL || s->down == NULL) {
 		if (s->down == NULL)
 			close(fd); /* libevent freed ssl already */
 		session_close(s, "out of memory");

@@ -114,7 +114,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_with_errno(enum log_level level, int saved, const char *fmt, va_list ap)
 {
 	char msg[1536];

@@ -118,6 +118,14 @@ bash tests/integration/run.sh "$top/build" 2>&1 | tee "$ilog"
 count_line "$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -1)" "integration"
 rm -f "$ilog"
 
+echo "== integration tests against the ASan + UBSan build"
+alog=$(mktemp)
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/run.sh "$top/build-asan" >"$alog" 2>&1
+grep -E '^(not ok|[0-9]+ passed)' "$alog"
+count_line "$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$alog" | tail -1)" "integration (asan)"
+rm -f "$alog"
+
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failures:"
 	printf '  %s\n' "${failures[@]}"

@@ -3429,9 +3429,18 @@ static int
 principal_keys(struct cx *cx, struct vec *keys)
 {
 	const struct conf_principal *p = cx->principal;
+	char decoded[13];
 	struct arn a;
 	char *account;
 
+	/*
+	 * An unmapped key of the current format still says its account
+	 * (spec 3.4). The gateway cannot check the signature, but AWS does:
+	 * a forged key id gains nothing past the gateway.
+	 */
+	if (p == NULL && key_account(cx->sig.auth.access_key_id, decoded) == 0)
+		return key_add1(cx, keys, "aws:PrincipalAccount",
+		    cx_strdup(cx, decoded), false);
 	if (p == NULL)
 		return 0;
 	if (key_add1(cx, keys, "aws:PrincipalArn", p->arn, true) == -1)

@@ -2061,6 +2061,7 @@ test_regression_unmapped_key_uses_its_own_account(void **state)
 	    "arn:aws:dynamodb:us-east-1:609629065308:table/Orders");
 	assert_string_equal(akey(&out, 0, "aws:ResourceAccount"),
 	    "609629065308");
+	assert_string_equal(rkey(&out, "aws:PrincipalAccount"), "609629065308");
 	classify_result_free(&out);
 }
 

@@ -764,7 +764,7 @@ enum key_type {
 	KEY_ENUM,
 	KEY_STRINGS,	/* a list of strings */
 	KEY_CIDRS,	/* a list of CIDR prefixes */
-	KEY_HOSTPORT,	/* "host[:port]" into a string and a port */
+	KEY_UPSTREAMS,	/* "host[:port]", or a list of them */
 };
 
 #define KEY_REQUIRED 0x01 /* no default: must be written */
@@ -782,7 +782,7 @@ struct key {
 	int (*validate)(struct loader *, const struct ynode *, void *, size_t);
 	const char *def;  /* default as text; lists are space-separated */
 	char *(*def_fn)(void); /* computed default, newly allocated */
-	uint16_t port;	/* KEY_HOSTPORT default port */
+	uint16_t port;	/* KEY_UPSTREAMS default port */
 	unsigned flags;
 	const char *syntax; /* how a value is written, for the docs */
 	const char *unit;
@@ -898,7 +898,28 @@ static const struct key keys[] = {
 	{ .name = "resolver.timeout_ms", .type = KEY_UINT,
 	  .off = CFG(resolver.timeout_ms), .size = CFGSZ(resolver.timeout_ms),
 	  .min = 50, .max = 60000, .def = "1000", .unit = "milliseconds",
-	  .help = "how long to wait for a DNS answer before retrying" },
+	  .help = "how long each server has to answer before the next one "
+	  "is asked" },
+	{ .name = "resolver.min_ttl_s", .type = KEY_UINT,
+	  .off = CFG(resolver.min_ttl_s), .size = CFGSZ(resolver.min_ttl_s),
+	  .min = 0, .max = 86400, .def = "1", .unit = "seconds",
+	  .help = "cache answers at least this long, whatever their TTL" },
+	{ .name = "resolver.max_ttl_s", .type = KEY_UINT,
+	  .off = CFG(resolver.max_ttl_s), .size = CFGSZ(resolver.max_ttl_s),
+	  .min = 1, .max = 86400, .def = "300", .unit = "seconds",
+	  .help = "cache answers at most this long, whatever their TTL" },
+	{ .name = "resolver.negative_ttl_s", .type = KEY_UINT,
+	  .off = CFG(resolver.negative_ttl_s),
+	  .size = CFGSZ(resolver.negative_ttl_s), .min = 0, .max = 3600,
+	  .def = "5", .unit = "seconds",
+	  .help = "cache NXDOMAIN and no-address answers this long; 0 = not "
+	  "at all" },
+	{ .name = "resolver.serve_stale_s", .type = KEY_UINT,
+	  .off = CFG(resolver.serve_stale_s),
+	  .size = CFGSZ(resolver.serve_stale_s), .min = 0, .max = 86400,
+	  .def = "0", .unit = "seconds",
+	  .help = "when every server fails, keep using an expired answer up "
+	  "to this long past its TTL (logged); 0 = off" },
 
 	{ .name = "endpoints", .type = KEY_ITEMS, .off = CFG(endpoints),
 	  .off2 = CFG(nendpoints), .size = sizeof(struct conf_endpoint),
@@ -916,11 +937,12 @@ static const struct key keys[] = {
 	  .flags = KEY_REQUIRED, .syntax = "list of DNS names",
 	  .help = "names clients ask for (SNI, Host, CONNECT); unique across "
 	  "endpoints; matched without case" },
-	{ .name = "endpoints[].upstream", .type = KEY_HOSTPORT,
-	  .off = EPT(upstream_host), .off2 = EPT(upstream_port), .port = 443,
-	  .syntax = "host[:port] | [ipv6]:port",
+	{ .name = "endpoints[].upstream", .type = KEY_UPSTREAMS,
+	  .off = EPT(upstreams), .off2 = EPT(nupstreams), .port = 443,
+	  .min = 1, .max = 16, .syntax = "host[:port] | [ipv6]:port, or a list of them",
 	  .unset = "(the requested host)",
-	  .help = "where to connect, e.g. a VPC endpoint name; default: the "
+	  .help = "where to connect: a VPC endpoint's regional or zonal name, "
+	  "or fixed addresses; every address is tried; default: the "
 	  "asked-for host and port (CONNECT), else port 443" },
 	{ .name = "endpoints[].ca_file", .type = KEY_STRING,
 	  .off = EPT(ca_file), .def = "/etc/ssl/certs/ca-certificates.crt",
@@ -952,6 +974,18 @@ static const struct key keys[] = {
 	  .off = EPT(deny_replays), .def = "false",
 	  .help = "refuse a request whose SigV4 signature was already seen "
 	  "within the 15-minute window" },
+	{ .name = "endpoints[].health_check_interval_s", .type = KEY_UINT,
+	  .off = EPT(health_check_interval_s),
+	  .size = sizeof(unsigned), .min = 0, .max = 3600, .def = "0",
+	  .unit = "seconds",
+	  .help = "active health check: a TLS handshake with verification to "
+	  "every upstream address this often; 0 = off" },
+	{ .name = "endpoints[].health_check_timeout_ms", .type = KEY_UINT,
+	  .off = EPT(health_check_timeout_ms),
+	  .size = sizeof(unsigned), .min = 50, .max = 60000, .def = "2000",
+	  .unit = "milliseconds",
+	  .help = "a health check's connect and handshake must end within "
+	  "this long" },
 
 	{ .name = "principals", .type = KEY_ITEMS, .off = CFG(principals),
 	  .off2 = CFG(nprincipals), .size = sizeof(struct conf_principal),
@@ -1026,6 +1060,11 @@ static const struct key keys[] = {
 	    "close a pooled upstream connection idle this long"),
 	LIMIT(upstream_pool_size, 0, 10000, "64", "connections",
 	    "idle upstream connections kept per endpoint and name"),
+	LIMIT(upstream_backoff_ms, 10, 600000, "1000", "milliseconds",
+	    "an upstream address that fails to connect or to verify is not "
+	    "tried again for this long"),
+	LIMIT(upstream_backoff_max_ms, 10, 3600000, "30000", "milliseconds",
+	    "the back-off doubles with each further failure up to this"),
 };
 
 #define NKEYS nitems(keys)
@@ -1103,6 +1142,16 @@ free_strings(char **v, size_t n)
 }
 
 static void
+free_upstreams(struct conf_upstream *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].host);
+	free(v);
+}
+
+static void
 free_items(const struct key *k, void *base)
 {
 	char scope[KEY_NAME_MAX], *v;
@@ -1122,9 +1171,14 @@ free_value(const struct key *k, void *base)
 {
 	switch (k->type) {
 	case KEY_STRING:
-	case KEY_HOSTPORT:
 		free(*FIELD(base, k->off, char *));
 		*FIELD(base, k->off, char *) = NULL;
+		break;
+	case KEY_UPSTREAMS:
+		free_upstreams(*FIELD(base, k->off, struct conf_upstream *),
+		    *FIELD(base, k->off2, size_t));
+		*FIELD(base, k->off, struct conf_upstream *) = NULL;
+		*FIELD(base, k->off2, size_t) = 0;
 		break;
 	case KEY_STRINGS:
 		free_strings(*FIELD(base, k->off, char **),
@@ -1433,26 +1487,69 @@ check_upstream_host(char *host, const char **why)
 }
 
 static int
-convert_hostport(struct loader *ld, const struct key *k,
-    const struct ynode *n, void *base)
+convert_upstream(struct loader *ld, const struct key *k,
+    const struct ynode *n, struct conf_upstream *out)
 {
 	const char *text = scalar_text(ld, n, "host[:port]"), *why;
-	char *host, buf[80];
-	uint16_t port;
+	unsigned char addr[16];
+	char buf[80];
 
 	if (text == NULL)
 		return -1;
-	if (hostport_parse(text, k->port, &host, &port, &why) == -1)
+	if (hostport_parse(text, k->port, &out->host, &out->port, &why) == -1)
 		return fail(ld, n, "\"%s\": %s",
 		    printable(text, n->len, buf, sizeof(buf)), why);
-	if (check_upstream_host(host, &why) == -1) {
-		free(host);
+	if (check_upstream_host(out->host, &why) == -1) {
+		free(out->host);
+		out->host = NULL;
 		return fail(ld, n, "\"%s\": %s",
 		    printable(text, n->len, buf, sizeof(buf)), why);
 	}
+	out->literal = inet_pton(AF_INET, out->host, addr) == 1 ||
+	    inet_pton(AF_INET6, out->host, addr) == 1;
+	return 0;
+}
+
+/* One "host[:port]", or a list of them; duplicates are refused. */
+static int
+convert_upstreams(struct loader *ld, const struct key *k,
+    const struct ynode *n, void *base)
+{
+	const struct ynode *one[1] = { n };
+	const struct ynode *const *items = one;
+	struct conf_upstream *v;
+	size_t i, j, count = 1, mark;
+	int rv = 0;
+
+	if (n->type == YNODE_SEQUENCE) {
+		if (expect_list(ld, k, n) == -1)
+			return -1;
+		if (n->nkids > k->max)
+			return fail(ld, n, "at most %llu entries",
+			    (unsigned long long)k->max);
+		items = (const struct ynode *const *)n->kids;
+		count = n->nkids;
+	}
+	v = xcalloc(count, sizeof(*v));
+	for (i = 0; i < count && rv == 0; i++) {
+		mark = n->type == YNODE_SEQUENCE ?
+		    path_push(ld, "[%zu]", i) : ld->pathlen;
+		rv = convert_upstream(ld, k, items[i], &v[i]);
+		for (j = 0; j < i && rv == 0; j++) {
+			if (strcmp(v[j].host, v[i].host) == 0 &&
+			    v[j].port == v[i].port)
+				rv = fail(ld, items[i], "%s:%u is listed twice",
+				    v[i].host, (unsigned)v[i].port);
+		}
+		path_pop(ld, mark);
+	}
+	if (rv == -1) {
+		free_upstreams(v, count);
+		return -1;
+	}
 	free_value(k, base);
-	*FIELD(base, k->off, char *) = host;
-	*FIELD(base, k->off2, uint16_t) = port;
+	*FIELD(base, k->off, struct conf_upstream *) = v;
+	*FIELD(base, k->off2, size_t) = count;
 	return 0;
 }
 
@@ -1474,8 +1571,8 @@ convert(struct loader *ld, const struct key *k, const struct ynode *n,
 		return convert_strings(ld, k, n, base);
 	case KEY_CIDRS:
 		return convert_cidrs(ld, k, n, base);
-	case KEY_HOSTPORT:
-		return convert_hostport(ld, k, n, base);
+	case KEY_UPSTREAMS:
+		return convert_upstreams(ld, k, n, base);
 	default:
 		return 0;
 	}
@@ -1520,8 +1617,6 @@ apply_default(struct loader *ld, const struct key *k, const char *scope,
 	size_t mark;
 	int rv;
 
-	if (k->type == KEY_HOSTPORT)
-		*FIELD(base, k->off2, uint16_t) = k->port;
 	if ((text = default_text(k)) == NULL)
 		return 0;
 	n = default_node(k, text, at);
@@ -1860,6 +1955,49 @@ validate_endpoint_hosts(struct loader *ld, const struct ynode *n,
 	return 0;
 }
 
+/*
+ * A fixed upstream address outside allowed_cidrs could never be used: the
+ * egress guard would refuse it at every request. Say so at load time.
+ */
+static int
+validate_endpoint_upstreams(struct loader *ld, const struct ynode *n,
+    const struct conf_endpoint *e)
+{
+	const struct ynode *up = ynode_get(n, "upstream"), *at;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	const struct sockaddr *sa;
+	char key[32];
+	size_t j;
+
+	for (j = 0; j < e->nupstreams; j++) {
+		if (!e->upstreams[j].literal)
+			continue;
+		if (inet_pton(AF_INET, e->upstreams[j].host,
+		    &sin.sin_addr) == 1)
+			sa = (const struct sockaddr *)&sin;
+		else if (inet_pton(AF_INET6, e->upstreams[j].host,
+		    &sin6.sin6_addr) == 1)
+			sa = (const struct sockaddr *)&sin6;
+		else
+			continue;
+		if (cidr_list_contains(e->allowed_cidrs, e->nallowed_cidrs,
+		    sa))
+			continue;
+		at = up != NULL && up->type == YNODE_SEQUENCE ?
+		    ynode_or(ynode_item(up, j), n) : ynode_or(up, n);
+		if (up != NULL && up->type == YNODE_SEQUENCE)
+			snprintf(key, sizeof(key), "upstream[%zu]", j);
+		else
+			snprintf(key, sizeof(key), "upstream");
+		return fail_key(ld, at, key, "%s is outside allowed_cidrs: the "
+		    "egress guard would refuse it; add its prefix to "
+		    "allowed_cidrs if it is a private endpoint address",
+		    e->upstreams[j].host);
+	}
+	return 0;
+}
+
 static int
 validate_endpoint(struct loader *ld, const struct ynode *n, void *items,
     size_t i)
@@ -1873,7 +2011,9 @@ validate_endpoint(struct loader *ld, const struct ynode *n, void *items,
 			return fail_key(ld, at, "name", "\"%s\" is already the "
 			    "name of endpoints[%zu]", v[i].name, j);
 	}
-	return validate_endpoint_hosts(ld, n, v, i);
+	if (validate_endpoint_hosts(ld, n, v, i) == -1)
+		return -1;
+	return validate_endpoint_upstreams(ld, n, &v[i]);
 }
 
 static int
@@ -1973,6 +2113,25 @@ validate_metrics(struct loader *ld, const struct ynode *root,
 	return 0;
 }
 
+/* A lower bound written above its upper bound (either may be a default). */
+static int
+validate_bounds(struct loader *ld, const struct ynode *root,
+    const char *section, const char *lo_key, unsigned lo,
+    const char *hi_key, unsigned hi)
+{
+	const struct ynode *sec = ynode_get(root, section);
+	const struct ynode *at = ynode_get(sec, lo_key);
+	char key[96];
+
+	if (lo <= hi)
+		return 0;
+	if (at == NULL)
+		at = ynode_get(sec, hi_key);
+	snprintf(key, sizeof(key), "%s.%s", section, lo_key);
+	return fail_key(ld, ynode_or(at, ynode_or(sec, root)), key, "%u is "
+	    "above %s.%s (%u)", lo, section, hi_key, hi);
+}
+
 /* Loads a document's root mapping. Returns a config, or NULL. */
 static struct config *
 load_root(struct loader *ld, const struct ynode *root)
@@ -1985,7 +2144,12 @@ load_root(struct loader *ld, const struct ynode *root)
 	    walk_scope(ld, root, "", cfg) == -1 ||
 	    validate_ca_pair(ld, root, cfg) == -1 ||
 	    validate_listener_tls(ld, root, cfg) == -1 ||
-	    validate_metrics(ld, root, cfg) == -1) {
+	    validate_metrics(ld, root, cfg) == -1 ||
+	    validate_bounds(ld, root, "resolver", "min_ttl_s",
+	    cfg->resolver.min_ttl_s, "max_ttl_s", cfg->resolver.max_ttl_s) == -1 ||
+	    validate_bounds(ld, root, "limits", "upstream_backoff_ms",
+	    cfg->limits.upstream_backoff_ms, "upstream_backoff_max_ms",
+	    cfg->limits.upstream_backoff_max_ms) == -1) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -2263,19 +2427,25 @@ format_list(const struct key *k, const void *base)
 }
 
 static char *
-format_hostport(const struct key *k, const void *base)
+format_upstreams(const struct key *k, const void *base)
 {
-	const char *host = *CFIELD(base, k->off, char *);
-	unsigned port = *CFIELD(base, k->off2, uint16_t);
-	char *s;
+	const struct conf_upstream *v =
+	    *CFIELD(base, k->off, struct conf_upstream *);
+	size_t i, n = *CFIELD(base, k->off2, size_t), len;
+	char *buf;
+	FILE *f;
 
-	if (host == NULL)
+	if (n == 0)
 		return NULL;
-	if (strchr(host, ':') != NULL)
-		xasprintf(&s, "[%s]:%u", host, port);
-	else
-		xasprintf(&s, "%s:%u", host, port);
-	return s;
+	f = text_open(&buf, &len);
+	for (i = 0; i < n; i++)
+		fprintf(f, strchr(v[i].host, ':') != NULL ? "%s[%s]:%u" :
+		    "%s%s:%u", n == 1 ? "" : i == 0 ? "[" : ", ", v[i].host,
+		    (unsigned)v[i].port);
+	if (n > 1)
+		fputs("]", f);
+	fclose(f);
+	return buf;
 }
 
 static int
@@ -2318,8 +2488,8 @@ format_value(const struct key *k, const void *base)
 	case KEY_STRINGS:
 	case KEY_CIDRS:
 		return format_list(k, base);
-	case KEY_HOSTPORT:
-		return format_hostport(k, base);
+	case KEY_UPSTREAMS:
+		return format_upstreams(k, base);
 	default:
 		return NULL;
 	}

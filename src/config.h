@@ -53,13 +53,20 @@ struct conf_certificate {
 	char *key;  /* PEM private key file */
 };
 
+/* One place to connect to: a DNS name (resolved, cached) or an address. */
+struct conf_upstream {
+	char *host;	/* lower-case DNS name, or an IP literal */
+	uint16_t port;	/* 443 unless given */
+	bool literal;	/* host is an IP address: never resolved */
+};
+
 struct conf_endpoint {
 	char *name;
 	enum endpoint_service service;
 	char **hosts; /* lower case, no trailing dot */
 	size_t nhosts;
-	char *upstream_host;	/* NULL: the name the client asked for */
-	uint16_t upstream_port; /* 443 unless given */
+	struct conf_upstream *upstreams; /* NULL/0: the asked-for name:443 */
+	size_t nupstreams;
 	char *ca_file;		/* PEM bundle for upstream verification */
 	struct cidr *allowed_cidrs;
 	size_t nallowed_cidrs;
@@ -68,6 +75,8 @@ struct conf_endpoint {
 	bool intercept;
 	char *source_vpce;	/* aws:SourceVpce, "vpce-..."; may be NULL */
 	bool deny_replays;	/* refuse a request whose signature was seen */
+	unsigned health_check_interval_s; /* 0: no active health check */
+	unsigned health_check_timeout_ms;
 };
 
 struct conf_principal {
@@ -103,6 +112,10 @@ struct config {
 		char **servers; /* "ip" or "ip:port" / "[v6]:port"; 0 = resolv.conf */
 		size_t nservers;
 		unsigned timeout_ms;
+		unsigned min_ttl_s;	 /* cache: TTLs are raised to this */
+		unsigned max_ttl_s;	 /* and lowered to this */
+		unsigned negative_ttl_s; /* NXDOMAIN / no data; 0 = not cached */
+		unsigned serve_stale_s;	 /* 0 = off */
 	} resolver;
 
 	struct conf_endpoint *endpoints;
@@ -136,6 +149,8 @@ struct config {
 		unsigned upstream_connect_timeout_ms;
 		unsigned upstream_idle_timeout_s;
 		unsigned upstream_pool_size;
+		unsigned upstream_backoff_ms;	  /* an address that failed */
+		unsigned upstream_backoff_max_ms; /* doubling up to this */
 	} limits;
 };
 

@@ -22,12 +22,15 @@
 #include <yaml.h>
 
 #include "access_log.h"
+#include "addrhealth.h"
 #include "audit.h"
 #include "config.h"
+#include "dnscache.h"
 #include "listener.h"
 #include "log.h"
 #include "policy_cli.h"
 #include "replay.h"
+#include "resolver.h"
 #include "snapshot.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -137,14 +140,115 @@ worker_count(const struct config *cfg)
 }
 
 struct server {
+	const char *config_path; /* NULL: the built-in defaults */
 	struct snapshot *snap;
 	struct worker *workers[MAX_WORKERS];
 	unsigned nworkers;
 	FILE *access_log;
 	FILE *audit_log;
 	struct replay_cache *replay;
+	struct dnscache *dns;
+	struct addrhealth *health;
 	struct event_base *base;
 };
+
+/* A reload cannot add, remove or change listeners yet: say which. */
+static bool
+same_listeners(const struct config *a, const struct config *b, char *why,
+    size_t len)
+{
+	if (a->nlisteners != b->nlisteners) {
+		snprintf(why, len, "the number of listeners changed (%zu -> "
+		    "%zu)", a->nlisteners, b->nlisteners);
+		return false;
+	}
+	for (size_t i = 0; i < a->nlisteners; i++) {
+		const struct conf_listener *x = &a->listeners[i];
+		const struct conf_listener *y = &b->listeners[i];
+
+		if (x->addrlen != y->addrlen || x->mode != y->mode ||
+		    memcmp(&x->addr, &y->addr, x->addrlen) != 0) {
+			snprintf(why, len, "listeners[%zu] changed (%s %s -> "
+			    "%s %s)", i, x->address, config_mode_name(x->mode),
+			    y->address, config_mode_name(y->mode));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Whether a cached name is still one the new configuration resolves. */
+static bool
+name_in_use(const char *name, void *arg)
+{
+	const struct config *cfg = arg;
+
+	for (size_t i = 0; i < cfg->nendpoints; i++) {
+		const struct conf_endpoint *e = &cfg->endpoints[i];
+
+		for (size_t j = 0; j < e->nupstreams; j++)
+			if (strcmp(e->upstreams[j].host, name) == 0)
+				return true;
+		for (size_t j = 0; e->nupstreams == 0 && j < e->nhosts; j++)
+			if (strcmp(e->hosts[j], name) == 0)
+				return true;
+	}
+	return false;
+}
+
+static void
+warn_unchanged(const char *key, const char *old, const char *new)
+{
+	if (strcmp(old != NULL ? old : "", new != NULL ? new : "") != 0)
+		log_warnx("reload: %s changed to %s; it applies at the next "
+		    "restart (still %s)", key, new ? new : "off",
+		    old ? old : "off");
+}
+
+/*
+ * SIGHUP: load and validate everything first; a configuration that fails
+ * leaves the running one untouched. A good one goes to every worker: new
+ * connections and the next request of open ones use it, requests in
+ * flight finish on the old one. Cached DNS answers stay unless the
+ * resolvers changed or the name is no longer used.
+ */
+static void
+reload(struct server *srv)
+{
+	const struct config *old = srv->snap->cfg;
+	char err[CONFIG_ERR_MAX + 256];
+	struct snapshot *snap;
+	bool servers_changed;
+
+	log_info("SIGHUP: reloading %s", srv->config_path ?
+	    srv->config_path : "the built-in defaults");
+	snap = snapshot_load(srv->config_path, srv->snap->generation + 1, err,
+	    sizeof(err));
+	if (snap == NULL) {
+		log_warnx("reload failed, still serving generation %u: %s",
+		    srv->snap->generation, err);
+		return;
+	}
+	if (!same_listeners(old, snap->cfg, err, sizeof(err))) {
+		log_warnx("reload refused, still serving generation %u: %s; "
+		    "restart ddbgate to change listeners",
+		    srv->snap->generation, err);
+		snapshot_unref(snap);
+		return;
+	}
+	warn_unchanged("access_log.path", old->access_log.path,
+	    snap->cfg->access_log.path);
+	warn_unchanged("audit.path", old->audit.path, snap->cfg->audit.path);
+	servers_changed = resolver_settings_differ(old, snap->cfg) != 0;
+	dnscache_retain(srv->dns, servers_changed, name_in_use, snap->cfg);
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		worker_reload(srv->workers[i], snap);
+	snapshot_unref(srv->snap);
+	srv->snap = snap;
+	log_info("reloaded: serving generation %u from %s%s", snap->generation,
+	    snap->cfg->path, servers_changed ? "; resolvers changed, DNS "
+	    "cache flushed" : "");
+}
 
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
@@ -152,8 +256,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct server *srv = arg;
 
 	if (sig == SIGHUP) {
-		log_warnx("SIGHUP: this version cannot reload its "
-		    "configuration; restart ddbgate to apply changes");
+		reload(srv);
 		return;
 	}
 	log_info("%s: shutting down", strsignal((int)sig));
@@ -168,6 +271,13 @@ start_workers(struct server *srv, char *err, size_t errlen)
 	const struct config *cfg = srv->snap->cfg;
 	unsigned n = worker_count(cfg);
 	unsigned per = (cfg->limits.max_connections + n - 1) / n;
+	const struct worker_shared shared = {
+		.access_log = srv->access_log,
+		.audit_log = srv->audit_log,
+		.replay = srv->replay,
+		.dns = srv->dns,
+		.health = srv->health,
+	};
 
 	for (unsigned i = 0; i < n; i++) {
 		int fds[cfg->nlisteners > 0 ? cfg->nlisteners : 1];
@@ -177,11 +287,9 @@ start_workers(struct server *srv, char *err, size_t errlen)
 			    errlen)) < 0)
 				return -1;
 		srv->workers[i] = worker_new(i, srv->snap, fds,
-		    cfg->nlisteners, per, err, errlen);
+		    cfg->nlisteners, per, &shared, err, errlen);
 		if (srv->workers[i] == NULL)
 			return -1;
-		worker_set_logs(srv->workers[i], srv->access_log,
-		    srv->audit_log, srv->replay);
 		srv->nworkers++;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -231,7 +339,10 @@ cmd_run(int argc, char **argv)
 	srv.audit_log = audit_open(srv.snap->cfg->audit.path);
 	if (srv.audit_log == NULL && errno != 0)
 		fatal("cannot start: audit.path %s", srv.snap->cfg->audit.path);
-	if ((srv.replay = replay_new()) == NULL)
+	srv.config_path = o.config;
+	if ((srv.replay = replay_new()) == NULL ||
+	    (srv.dns = dnscache_new()) == NULL ||
+	    (srv.health = addrhealth_new()) == NULL)
 		fatalx("cannot start: out of memory");
 	if ((srv.base = event_base_new()) == NULL)
 		fatalx("cannot create the main event base");
@@ -252,6 +363,8 @@ cmd_run(int argc, char **argv)
 	event_base_free(srv.base);
 	snapshot_unref(srv.snap);
 	replay_free(srv.replay);
+	dnscache_free(srv.dns);
+	addrhealth_free(srv.health);
 	ares_library_cleanup();
 	log_info("stopped");
 	return 0;

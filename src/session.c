@@ -11,6 +11,7 @@
  * x-amz-crc32 of responses stay valid.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <openssl/ssl.h>
 
 #include "access_log.h"
+#include "addrhealth.h"
 #include "audit.h"
 #include "cidr.h"
 #include "config.h"
@@ -44,6 +46,7 @@
 #include "upstream.h"
 #include "worker.h"
 
+#define SESSION_MAX_ADDRS 32	/* upstream addresses tried per request */
 #define RELAY_HIGH (256 * 1024) /* pause upstream reads above this */
 #define RELAY_LOW (64 * 1024)	/* resume below this */
 #define LINGER_SECONDS 2	/* lingering close: at most this long ... */
@@ -80,8 +83,12 @@ struct session {
 	} h1;			   /* HTTP/1 codec state for req */
 
 	struct resolver_query *dns;	/* pending query; owned handle */
-	struct resolver_result addrs;	/* addresses allowed by the guard */
-	size_t addr_next;
+	size_t target_next;		/* next upstream target to resolve */
+	struct sockaddr_storage addrs[SESSION_MAX_ADDRS]; /* guard-allowed */
+	size_t naddrs;
+	size_t addr_next;		/* next of addrs to connect to */
+	enum proxy_error_kind route_error; /* first DNS or guard failure */
+	char route_msg[512];
 	int connect_fd;			/* -1 unless CONNECTING */
 	struct event *connect_ev;	/* owned, while CONNECTING */
 	enum proxy_error_kind connect_error;
@@ -153,7 +160,9 @@ set_state(struct session *s, enum session_state next)
 		[SESSION_RESOLVING] = 1u << SESSION_CONNECTING,
 		[SESSION_CONNECTING] = 1u << SESSION_CONNECTING |
 		    1u << SESSION_UPSTREAM_TLS,
-		[SESSION_UPSTREAM_TLS] = 1u << SESSION_WAIT_RESPONSE,
+		/* a failed handshake moves on to the next address */
+		[SESSION_UPSTREAM_TLS] = 1u << SESSION_WAIT_RESPONSE |
+		    1u << SESSION_CONNECTING,
 		[SESSION_WAIT_RESPONSE] = 1u << SESSION_RELAY_BODY,
 		[SESSION_RELAY_BODY] = 1u << SESSION_READ_HEAD,
 		[SESSION_CLOSING] = 0,
@@ -362,14 +371,34 @@ linger_read(struct session *s)
 		session_close(s, "lingering close: byte limit");
 }
 
+/*
+ * Each request runs on the worker's newest snapshot: after a reload, a
+ * kept-alive connection gets the new policies and routes at its next
+ * request, while the request in flight finished on the old ones. The
+ * endpoint is looked up again; a name the new configuration no longer
+ * serves gets 421 from check_host().
+ */
+static void
+adopt_snapshot(struct session *s)
+{
+	if (s->snap == s->worker->snap)
+		return;
+	snapshot_unref(s->snap);
+	s->snap = snapshot_ref(s->worker->snap);
+	s->ep = s->host[0] == '\0' ? NULL : config_endpoint_for_host(
+	    s->snap->cfg, s->host, strlen(s->host));
+}
+
 /* Next request, from the loop rather than from inside this call stack. */
 static void
 next_request(struct session *s)
 {
-	struct timeval idle = { .tv_sec =
-	    s->snap->cfg->limits.client_idle_timeout_s };
+	struct timeval idle;
 
 	set_state(s, SESSION_READ_HEAD);
+	adopt_snapshot(s);
+	idle = (struct timeval){ .tv_sec =
+	    s->snap->cfg->limits.client_idle_timeout_s };
 	evtimer_del(s->deadline);
 	memset(&s->req, 0, sizeof(s->req));
 	verdict_free(&s->verdict);
@@ -777,13 +806,168 @@ send_request(struct session *s)
 	bufferevent_enable(s->up->bev, EV_READ | EV_WRITE);
 }
 
+/* ---- routing: resolve, guard, order, connect, verify ------------------- */
+
+/*
+ * An endpoint's upstream targets are tried as one list of addresses: the
+ * targets are resolved in order (through the shared cache), each address
+ * passes the egress guard or is dropped (logged, counted), and the
+ * survivors are ordered by addrhealth so new connections spread over
+ * them and addresses in back-off go last. A TCP or TLS failure marks the
+ * address down and moves to the next one: no request byte has been sent
+ * before the TLS handshake verified, so this retry is always safe.
+ */
+
+static atomic_ulong egress_refusals;
+
+unsigned long
+session_egress_refusals(void)
+{
+	return atomic_load(&egress_refusals);
+}
+
+static size_t
+target_count(const struct session *s)
+{
+	return s->ep->nupstreams > 0 ? s->ep->nupstreams : 1;
+}
+
+/* The name (or address) and port of upstream target i. */
+static const char *
+target_host(const struct session *s, size_t i, uint16_t *port)
+{
+	if (s->ep->nupstreams == 0) {
+		*port = 443;
+		return s->host;
+	}
+	*port = s->ep->upstreams[i].port;
+	return s->ep->upstreams[i].host;
+}
+
+static void
+route_fail(struct session *s, enum proxy_error_kind kind, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+/* Remembers the first routing failure: it is the answer if no address
+ * is left to try. */
+static void
+route_fail(struct session *s, enum proxy_error_kind kind, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	if (s->route_msg[0] != '\0')
+		return;
+	s->route_error = kind;
+	va_start(ap, fmt);
+	vsnprintf(s->route_msg, sizeof(s->route_msg), fmt, ap);
+	va_end(ap);
+}
+
+static void
+format_cidrs(const struct conf_endpoint *ep, char *buf, size_t len)
+{
+	size_t used = 0;
+	char c[64];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ep->nallowed_cidrs && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+		    cidr_format(&ep->allowed_cidrs[i], c, sizeof(c)));
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static void
+guard_refused(struct session *s, const char *name, const struct sockaddr *sa)
+{
+	char a[64], rule[256];
+	unsigned long n = atomic_fetch_add(&egress_refusals, 1) + 1;
+
+	sockaddr_format_ip(sa, a, sizeof(a));
+	format_cidrs(s->ep, rule, sizeof(rule));
+	slog(s, LOG_LEVEL_WARNING, "egress guard: %s resolved to %s, outside "
+	    "allowed_cidrs [%s] of endpoint %s; not connecting (refusal %lu "
+	    "since start)", name, a, rule, s->ep->name, n);
+	route_fail(s, PE_DESTINATION_PROHIBITED, "upstream %s resolved to %s, "
+	    "which is outside allowed_cidrs [%s] of endpoint %s; refusing to "
+	    "connect", name, a, rule, s->ep->name);
+}
+
+static void resolve_next(struct session *s);
+
+static void
+on_resolved(void *arg, const struct resolver_result *res)
+{
+	struct session *s = arg;
+	uint16_t port;
+	const char *name = target_host(s, s->target_next - 1, &port);
+	char age[64] = "";
+
+	s->dns = NULL;
+	if (res->status != DNS_OK) {
+		slog(s, LOG_LEVEL_INFO, "upstream DNS resolution of %s failed: "
+		    "%s", name, res->error);
+		route_fail(s, res->status == DNS_TIMEOUT ? PE_DNS_TIMEOUT :
+		    PE_DNS_ERROR, "upstream DNS resolution of %s failed: %s",
+		    name, res->error);
+		resolve_next(s);
+		return;
+	}
+	if (res->source == DNS_SRC_STALE) {
+		snprintf(age, sizeof(age), "%u s", s->snap->cfg->resolver
+		    .serve_stale_s);
+		slog(s, LOG_LEVEL_WARNING, "every resolver failed for %s; "
+		    "using its expired answer (resolver.serve_stale_s: %s)",
+		    name, age);
+	}
+	for (size_t i = 0; i < res->naddrs; i++) {
+		const struct sockaddr *sa =
+		    (const struct sockaddr *)&res->addrs[i];
+
+		if (!cidr_list_contains(s->ep->allowed_cidrs,
+		    s->ep->nallowed_cidrs, sa))
+			guard_refused(s, name, sa);
+		else if (s->naddrs < SESSION_MAX_ADDRS)
+			s->addrs[s->naddrs++] = res->addrs[i];
+	}
+	resolve_next(s);
+}
+
+/* Resolves the next target, or, after the last, connects. */
+static void
+resolve_next(struct session *s)
+{
+	uint16_t port;
+	const char *name;
+
+	if (s->target_next == target_count(s)) {
+		if (s->naddrs == 0) {
+			reply_error(s, s->route_error, false, "%s",
+			    s->route_msg);
+			return;
+		}
+		addrhealth_order(s->worker->health, s->addrs, s->naddrs,
+		    monotonic_ms());
+		s->addr_next = 0;
+		set_state(s, SESSION_CONNECTING);
+		connect_next(s);
+		return;
+	}
+	name = target_host(s, s->target_next++, &port);
+	s->dns = resolver_resolve(s->worker->resolver, name, port,
+	    on_resolved, s);
+	if (s->dns == NULL)
+		reply_error(s, PE_INTERNAL, false, "out of memory");
+}
+
 /* A whole request is buffered: find it a verified upstream connection. */
 static void
 dispatch(struct session *s)
 {
-	const struct conf_endpoint *ep = s->ep;
-	const char *target = ep->upstream_host ? ep->upstream_host : s->host;
-
 	bufferevent_disable(s->down, EV_READ);
 	evtimer_del(s->deadline);
 	if (!authorize(s))
@@ -796,53 +980,10 @@ dispatch(struct session *s)
 		return;
 	}
 	set_state(s, SESSION_RESOLVING);
-	s->dns = resolver_resolve(s->worker->resolver, target,
-	    ep->upstream_port, on_resolved, s);
-	if (s->dns == NULL)
-		reply_error(s, PE_INTERNAL, true, "out of memory");
-}
-
-static void
-on_resolved(void *arg, const struct resolver_result *res)
-{
-	struct session *s = arg;
-	const struct conf_endpoint *ep = s->ep;
-	const char *target = ep->upstream_host ? ep->upstream_host : s->host;
-	char a[64];
-
-	s->dns = NULL;
-	if (res->status != RESOLVER_OK) {
-		reply_error(s, res->status == RESOLVER_TIMEOUT ?
-		    PE_DNS_TIMEOUT : PE_DNS_ERROR, false, "upstream DNS "
-		    "resolution of %s failed: %s", target, res->error);
-		return;
-	}
-	memset(&s->addrs, 0, sizeof(s->addrs));
-	for (size_t i = 0; i < res->naddrs; i++) {
-		const struct sockaddr *sa =
-		    (const struct sockaddr *)&res->addrs[i];
-
-		if (cidr_list_contains(ep->allowed_cidrs, ep->nallowed_cidrs,
-		    sa))
-			s->addrs.addrs[s->addrs.naddrs++] = res->addrs[i];
-		else
-			slog(s, LOG_LEVEL_WARNING, "egress guard: %s resolved "
-			    "to %s, outside allowed_cidrs of endpoint %s; not "
-			    "connecting", target, sockaddr_format_ip(sa, a,
-			    sizeof(a)), ep->name);
-	}
-	if (s->addrs.naddrs == 0) {
-		sockaddr_format_ip((const struct sockaddr *)&res->addrs[0], a,
-		    sizeof(a));
-		reply_error(s, PE_DESTINATION_PROHIBITED, false, "upstream %s "
-		    "resolved to %s, which is outside allowed_cidrs of "
-		    "endpoint %s; refusing to connect", target, a, ep->name);
-		return;
-	}
-	s->addr_next = 0;
-	s->connect_error = PE_CONNECTION_REFUSED;
-	set_state(s, SESSION_CONNECTING);
-	connect_next(s);
+	s->target_next = 0;
+	s->naddrs = 0;
+	s->route_msg[0] = '\0';
+	resolve_next(s);
 }
 
 /* limits.upstream_connect_timeout_ms bounds the TCP connect and, again,
@@ -855,6 +996,44 @@ connect_timeout(const struct session *s)
 	    .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
 
 	return tv;
+}
+
+static const struct sockaddr *
+current_addr(const struct session *s)
+{
+	return (const struct sockaddr *)&s->addrs[s->addr_next - 1];
+}
+
+/* The address being tried failed: mark it down and try the next one. */
+static void
+attempt_failed(struct session *s, enum proxy_error_kind kind,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+attempt_failed(struct session *s, enum proxy_error_kind kind,
+    const char *fmt, ...)
+{
+	struct addrhealth_policy p = {
+		.backoff_ms = s->snap->cfg->limits.upstream_backoff_ms,
+		.backoff_max_ms = s->snap->cfg->limits.upstream_backoff_max_ms,
+	};
+	uint64_t now = monotonic_ms(), until;
+	char a[64];
+	va_list ap;
+
+	s->connect_error = kind;
+	va_start(ap, fmt);
+	vsnprintf(s->connect_msg, sizeof(s->connect_msg), fmt, ap);
+	va_end(ap);
+	sockaddr_format(current_addr(s), a, sizeof(a));
+	if (addrhealth_failed(s->worker->health, current_addr(s),
+	    ADDRHEALTH_PASSIVE, s->connect_msg, &p, now, &until))
+		slog(s, LOG_LEVEL_WARNING, "upstream address %s of endpoint %s "
+		    "is down for %llu ms: %s", a, s->ep->name,
+		    (unsigned long long)(until - now), s->connect_msg);
+	else
+		slog(s, LOG_LEVEL_INFO, "%s", s->connect_msg);
+	connect_next(s);
 }
 
 static void
@@ -890,22 +1069,14 @@ start_tls(struct session *s, int fd, const struct sockaddr *sa)
 static void
 connect_failed(struct session *s, int err)
 {
-	const struct sockaddr *sa =
-	    (const struct sockaddr *)&s->addrs.addrs[s->addr_next - 1];
 	char a[64];
 
-	sockaddr_format(sa, a, sizeof(a));
-	if (err == ETIMEDOUT)
-		s->connect_error = PE_CONNECTION_TIMEOUT;
-	else if (err == ECONNREFUSED)
-		s->connect_error = PE_CONNECTION_REFUSED;
-	else
-		s->connect_error = PE_DESTINATION_UNAVAILABLE;
-	snprintf(s->connect_msg, sizeof(s->connect_msg), "upstream TCP "
-	    "connect to %s (%s) failed: %s", a, s->host, err == ETIMEDOUT ?
-	    "timed out" : strerror(err));
-	slog(s, LOG_LEVEL_INFO, "%s", s->connect_msg);
-	connect_next(s);
+	sockaddr_format(current_addr(s), a, sizeof(a));
+	attempt_failed(s, err == ETIMEDOUT ? PE_CONNECTION_TIMEOUT :
+	    err == ECONNREFUSED ? PE_CONNECTION_REFUSED :
+	    PE_DESTINATION_UNAVAILABLE, "upstream TCP connect to %s (%s) "
+	    "failed: %s", a, s->host, err == ETIMEDOUT ? "timed out" :
+	    strerror(err));
 }
 
 static void
@@ -927,8 +1098,7 @@ on_connected(evutil_socket_t fd, short what, void *arg)
 		connect_failed(s, err);
 		return;
 	}
-	start_tls(s, fd,
-	    (const struct sockaddr *)&s->addrs.addrs[s->addr_next - 1]);
+	start_tls(s, fd, current_addr(s));
 }
 
 /* Tries the next allowed address; after the last, answers the error. */
@@ -939,11 +1109,12 @@ connect_next(struct session *s)
 	const struct sockaddr *sa;
 	int fd;
 
-	if (s->addr_next == s->addrs.naddrs) {
+	if (s->addr_next == s->naddrs) {
 		reply_error(s, s->connect_error, false, "%s", s->connect_msg);
 		return;
 	}
-	sa = (const struct sockaddr *)&s->addrs.addrs[s->addr_next++];
+	set_state(s, SESSION_CONNECTING);
+	sa = (const struct sockaddr *)&s->addrs[s->addr_next++];
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd < 0) {
@@ -969,26 +1140,30 @@ connect_next(struct session *s)
 	}
 }
 
+/* The handshake with the current address failed: drop the connection,
+ * mark the address down, try the next one. */
 static void
 tls_failed(struct session *s, short what)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(s->up->bev);
 	unsigned long e = bufferevent_get_openssl_error(s->up->bev);
-	char reason[256];
-	bool cert;
+	char reason[256], addr[64];
+	bool cert = false;
 
-	if (what & BEV_EVENT_TIMEOUT) {
-		reply_error(s, PE_CONNECTION_TIMEOUT, false, "upstream TLS "
-		    "handshake with %s (%s) timed out", s->up->addr_str,
-		    s->host);
-		return;
-	}
-	cert = tls_client_failure(ssl, e, reason, sizeof(reason)) == 1;
+	snprintf(addr, sizeof(addr), "%s", s->up->addr_str);
+	if (!(what & BEV_EVENT_TIMEOUT))
+		cert = tls_client_failure(ssl, e, reason, sizeof(reason)) == 1;
 	ERR_clear_error();
-	reply_error(s, cert ? PE_TLS_CERTIFICATE : PE_TLS_PROTOCOL, false,
-	    "upstream TLS %s for %s at %s failed: %s", cert ?
-	    "certificate verification" : "handshake", s->host,
-	    s->up->addr_str, reason);
+	upstream_conn_free(s->up);
+	s->up = NULL;
+	if (what & BEV_EVENT_TIMEOUT)
+		attempt_failed(s, PE_CONNECTION_TIMEOUT, "upstream TLS "
+		    "handshake with %s (%s) timed out", addr, s->host);
+	else
+		attempt_failed(s, cert ? PE_TLS_CERTIFICATE : PE_TLS_PROTOCOL,
+		    "upstream TLS %s for %s at %s failed: %s", cert ?
+		    "certificate verification" : "handshake", s->host, addr,
+		    reason);
 }
 
 static void
@@ -1002,6 +1177,10 @@ tls_done(struct session *s)
 		tls_failed(s, BEV_EVENT_ERROR);
 		return;
 	}
+	if (addrhealth_succeeded(s->worker->health, current_addr(s),
+	    ADDRHEALTH_PASSIVE, monotonic_ms()))
+		slog(s, LOG_LEVEL_INFO, "upstream address %s of endpoint %s "
+		    "is up again", s->up->addr_str, s->ep->name);
 	slog(s, LOG_LEVEL_DEBUG, "upstream %s verified as %s (%s)",
 	    s->up->addr_str, s->host, SSL_get_version(ssl));
 	send_request(s);

@@ -41,4 +41,7 @@ void session_close(struct session *s, const char *reason);
 
 const char *session_state_name(enum session_state state);
 
+/* Upstream addresses the egress guard refused since start (all workers). */
+unsigned long session_egress_refusals(void);
+
 #endif

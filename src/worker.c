@@ -13,6 +13,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "healthcheck.h"
 #include "log.h"
 #include "resolver.h"
 #include "session.h"
@@ -86,12 +87,47 @@ on_stop(evutil_socket_t fd, short what, void *arg)
 	pause_listeners(w, true);
 	while ((s = TAILQ_FIRST(&w->sessions)) != NULL)
 		session_close(s, "shutting down");
+	healthcheck_free(w->hc);
+	w->hc = NULL;
 	event_base_loopbreak(w->base);
+}
+
+/* In the worker's thread: switch to the snapshot worker_reload() left. */
+static void
+on_reload(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct accept_ctx *ctx = w->accept_ctx;
+	struct snapshot *snap;
+	char err[256];
+
+	pthread_mutex_lock(&w->reload_mu);
+	snap = w->reload_snap;
+	w->reload_snap = NULL;
+	pthread_mutex_unlock(&w->reload_mu);
+	if (snap == NULL)
+		return;
+	/* listeners are the same ones, in the same order (main checked) */
+	for (size_t i = 0; i < w->nlisteners; i++)
+		ctx[i].conf = &snap->cfg->listeners[i];
+	if (resolver_settings_differ(w->snap->cfg, snap->cfg)) {
+		if (resolver_reconfigure(w->resolver, snap->cfg, err,
+		    sizeof(err)) != 0)
+			log_warnx("worker %u: keeping the old resolver "
+			    "settings: %s", w->id, err);
+	} else {
+		resolver_set_policy(w->resolver, snap->cfg);
+	}
+	snapshot_unref(w->snap);
+	w->snap = snap;
+	if (w->hc != NULL)
+		healthcheck_apply(w->hc, snap);
 }
 
 struct worker *
 worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
-    unsigned max_sessions, char *err, size_t errlen)
+    unsigned max_sessions, const struct worker_shared *shared, char *err,
+    size_t errlen)
 {
 	const struct config *cfg = snap->cfg;
 	struct worker *w = xcalloc(1, sizeof(*w));
@@ -99,16 +135,29 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 	w->id = id;
 	w->snap = snapshot_ref(snap);
 	w->max_sessions = max_sessions ? max_sessions : 1;
+	w->access_log = shared->access_log;
+	w->audit_log = shared->audit_log;
+	w->replay = shared->replay;
+	w->health = shared->health;
+	pthread_mutex_init(&w->reload_mu, NULL);
 	TAILQ_INIT(&w->sessions);
 	if ((w->base = event_base_new()) == NULL)
 		fatalx("worker %u: cannot create an event base", id);
-	w->resolver = resolver_new(w->base, cfg, err, errlen);
+	w->resolver = resolver_new(w->base, cfg, shared->dns, err, errlen);
 	w->pool = upstream_pool_new(w->base, cfg->limits.upstream_pool_size,
 	    cfg->limits.upstream_idle_timeout_s);
 	w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
-	if (w->resolver == NULL || w->pool == NULL || w->stop_ev == NULL) {
+	w->reload_ev = event_new(w->base, -1, 0, on_reload, w);
+	if (w->resolver == NULL || w->pool == NULL || w->stop_ev == NULL ||
+	    w->reload_ev == NULL) {
+		if (w->resolver != NULL)
+			snprintf(err, errlen, "out of memory");
 		worker_free(w);
 		return NULL;
+	}
+	if (id == 0) {
+		w->hc = healthcheck_new(w->base, w->resolver, w->health);
+		healthcheck_apply(w->hc, snap);
 	}
 	w->listeners = xcalloc(nfds, sizeof(*w->listeners));
 	w->accept_ctx = xcalloc(nfds, sizeof(struct accept_ctx));
@@ -129,12 +178,16 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 }
 
 void
-worker_set_logs(struct worker *w, FILE *access_log, FILE *audit_log,
-    struct replay_cache *replay)
+worker_reload(struct worker *w, struct snapshot *snap)
 {
-	w->access_log = access_log;
-	w->audit_log = audit_log;
-	w->replay = replay;
+	struct snapshot *old;
+
+	pthread_mutex_lock(&w->reload_mu);
+	old = w->reload_snap;
+	w->reload_snap = snapshot_ref(snap);
+	pthread_mutex_unlock(&w->reload_mu);
+	snapshot_unref(old); /* a reload the worker had not taken yet */
+	event_active(w->reload_ev, EV_TIMEOUT, 0);
 }
 
 static void *
@@ -177,10 +230,15 @@ worker_free(struct worker *w)
 		evconnlistener_free(w->listeners[i]);
 	free(w->listeners);
 	free(w->accept_ctx);
+	healthcheck_free(w->hc);
 	upstream_pool_free(w->pool);
 	resolver_free(w->resolver);
 	if (w->stop_ev != NULL)
 		event_free(w->stop_ev);
+	if (w->reload_ev != NULL)
+		event_free(w->reload_ev);
+	snapshot_unref(w->reload_snap);
+	pthread_mutex_destroy(&w->reload_mu);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	snapshot_unref(w->snap);

@@ -1,8 +1,10 @@
 /*
  * worker — one thread's world: its event_base, resolver channel, upstream
  * pool, listener sockets (SO_REUSEPORT) and sessions, plus a reference to
- * the current configuration snapshot. Nothing here is shared with other
- * workers except the read-only snapshot.
+ * the current configuration snapshot. What workers share is in struct
+ * worker_shared: the read-only snapshot, the logs, and the process-wide
+ * DNS cache, address health and replay cache (each locked inside).
+ * Worker 0 also runs the active health checks.
  */
 #ifndef DDBGATE_WORKER_H
 #define DDBGATE_WORKER_H
@@ -13,13 +15,26 @@
 #include <stdio.h>
 #include <sys/queue.h>
 
+struct addrhealth;
+struct dnscache;
 struct event;
 struct event_base;
 struct evconnlistener;
+struct healthcheck;
+struct replay_cache;
 struct resolver;
 struct session;
 struct snapshot;
 struct upstream_pool;
+
+/* Process-wide state every worker borrows; owned by main. */
+struct worker_shared {
+	FILE *access_log; /* NULL = off */
+	FILE *audit_log;  /* NULL = off */
+	struct replay_cache *replay;
+	struct dnscache *dns;
+	struct addrhealth *health;
+};
 
 struct worker {
 	unsigned id;
@@ -37,22 +52,32 @@ struct worker {
 	FILE *access_log; /* borrowed from main; NULL = off */
 	FILE *audit_log;  /* borrowed from main; NULL = off */
 	struct replay_cache *replay; /* borrowed; shared by all workers */
+	struct addrhealth *health;   /* borrowed; shared by all workers */
+	struct healthcheck *hc;	     /* owned; worker 0 only */
 	struct event *stop_ev;
+	struct event *reload_ev;
+	pthread_mutex_t reload_mu;
+	struct snapshot *reload_snap; /* handed over by worker_reload() */
 	pthread_t thread;
 };
 
 /*
  * Creates a worker on snap using the already-bound listening sockets
  * fds[0..nfds) (one per snap->cfg->listeners entry; the worker owns them
- * afterwards). Returns NULL with err set.
+ * afterwards) and shared (copied; what it points to is borrowed).
+ * Returns NULL with err set.
  */
 struct worker *worker_new(unsigned id, struct snapshot *snap, const int *fds,
-    size_t nfds, unsigned max_sessions, char *err, size_t errlen);
+    size_t nfds, unsigned max_sessions, const struct worker_shared *shared,
+    char *err, size_t errlen);
 
-/* After worker_new and before worker_start: where the worker logs and
- * remembers signatures (all borrowed; any may be NULL). */
-void worker_set_logs(struct worker *w, FILE *access_log, FILE *audit_log,
-    struct replay_cache *replay);
+/*
+ * Hands a reloaded snapshot to a running worker (from any thread; it
+ * takes its own reference). The worker switches at its next loop turn:
+ * new connections and the next request of open ones use it, requests in
+ * flight finish on theirs. snap must have the same listeners.
+ */
+void worker_reload(struct worker *w, struct snapshot *snap);
 
 /* Starts the worker's thread. */
 int worker_start(struct worker *w);

@@ -31,7 +31,9 @@ check_endpoints(const struct config *cfg)
 	for (i = 0; i < cfg->nendpoints; i++) {
 		e = &cfg->endpoints[i];
 		CHECK(e->name != NULL && e->nhosts > 0);
-		CHECK(e->upstream_port != 0);
+		for (j = 0; j < e->nupstreams; j++)
+			CHECK(e->upstreams[j].port != 0 &&
+			    e->upstreams[j].host[0] != '\0');
 		for (j = 0; j < e->nhosts; j++) {
 			h = e->hosts[j];
 			CHECK(h[0] != '\0' && h[strlen(h) - 1] != '.');

@@ -164,9 +164,11 @@ test_example_file(void **state)
 	assert_int_equal(cfg->nendpoints, 2);
 	e = &cfg->endpoints[0];
 	assert_int_equal(e->service, SERVICE_DYNAMODB);
-	assert_string_equal(e->upstream_host, "vpce-0abc1234def567890-12345678."
-	    "dynamodb.us-east-1.vpce.amazonaws.com");
-	assert_int_equal(e->upstream_port, 443);
+	assert_int_equal(e->nupstreams, 1);
+	assert_string_equal(e->upstreams[0].host, "vpce-0abc1234def567890-"
+	    "12345678.dynamodb.us-east-1.vpce.amazonaws.com");
+	assert_int_equal(e->upstreams[0].port, 443);
+	assert_false(e->upstreams[0].literal);
 	assert_int_equal(cfg->endpoints[1].service, SERVICE_STREAMS);
 	assert_int_equal(cfg->endpoints[1].enforcement, ENFORCEMENT_REPORT);
 	assert_int_equal(cfg->nprincipals, 2);
@@ -210,8 +212,16 @@ test_minimal_defaults(void **state)
 	assert_int_equal(cfg->tls.ncertificates, 0);
 	assert_int_equal(cfg->resolver.nservers, 0);
 	assert_int_equal(cfg->resolver.timeout_ms, 1000);
-	assert_null(e->upstream_host);
-	assert_int_equal(e->upstream_port, 443);
+	assert_null(e->upstreams);
+	assert_int_equal(e->nupstreams, 0);
+	assert_int_equal(e->health_check_interval_s, 0);
+	assert_int_equal(e->health_check_timeout_ms, 2000);
+	assert_int_equal(cfg->resolver.min_ttl_s, 1);
+	assert_int_equal(cfg->resolver.max_ttl_s, 300);
+	assert_int_equal(cfg->resolver.negative_ttl_s, 5);
+	assert_int_equal(cfg->resolver.serve_stale_s, 0);
+	assert_int_equal(cfg->limits.upstream_backoff_ms, 1000);
+	assert_int_equal(cfg->limits.upstream_backoff_max_ms, 30000);
 	assert_string_equal(e->ca_file, "/etc/ssl/certs/ca-certificates.crt");
 	assert_int_equal(e->nallowed_cidrs, 4);
 	assert_string_equal(cidr_text(&e->allowed_cidrs[0], buf), "10.0.0.0/8");
@@ -805,6 +815,37 @@ test_resolver(void **state)
 	    "t.yaml:9:15: resolver.timeout_ms: 49 is out of range (50..60000)");
 }
 
+static void
+test_resolver_cache(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(MINIMAL "resolver:\n  min_ttl_s: 0\n  max_ttl_s: 60\n"
+	    "  negative_ttl_s: 0\n  serve_stale_s: 600\n"
+	    "limits:\n  upstream_backoff_ms: 250\n"
+	    "  upstream_backoff_max_ms: 250\n");
+	assert_int_equal(cfg->resolver.min_ttl_s, 0);
+	assert_int_equal(cfg->resolver.max_ttl_s, 60);
+	assert_int_equal(cfg->resolver.negative_ttl_s, 0);
+	assert_int_equal(cfg->resolver.serve_stale_s, 600);
+	assert_int_equal(cfg->limits.upstream_backoff_ms, 250);
+	assert_int_equal(cfg->limits.upstream_backoff_max_ms, 250);
+	config_free(cfg);
+	extra_error_starts("resolver:\n  min_ttl_s: 120\n  max_ttl_s: 60\n",
+	    "t.yaml:9:14: resolver.min_ttl_s: 120 is above resolver.max_ttl_s "
+	    "(60)");
+	/* Against a default upper bound, the written key is named. */
+	extra_error_starts("resolver:\n  min_ttl_s: 301\n",
+	    "t.yaml:9:14: resolver.min_ttl_s: 301 is above resolver.max_ttl_s "
+	    "(300)");
+	extra_error_starts("resolver:\n  max_ttl_s: 0\n",
+	    "t.yaml:9:14: resolver.max_ttl_s: 0 is out of range (1..86400)");
+	extra_error_starts("limits:\n  upstream_backoff_max_ms: 500\n",
+	    "t.yaml:9:28: limits.upstream_backoff_ms: 1000 is above "
+	    "limits.upstream_backoff_max_ms (500)");
+}
+
 /* ---- endpoints ------------------------------------------------------- */
 
 static void
@@ -838,26 +879,88 @@ test_endpoint_values(void **state)
 	assert_int_equal(e->service, SERVICE_DAX_CLUSTER);
 	assert_string_equal(e->hosts[0], "dynamodb.us-east-1.amazonaws.com");
 	assert_string_equal(e->hosts[1], "x-1.example");
-	assert_string_equal(e->upstream_host, "2001:db8::1");
-	assert_int_equal(e->upstream_port, 8443);
+	assert_string_equal(e->upstreams[0].host, "2001:db8::1");
+	assert_int_equal(e->upstreams[0].port, 8443);
 	assert_string_equal(e->ca_file, "/etc/ddbgate/ca.pem");
 	assert_int_equal(e->nallowed_cidrs, 2);
 	assert_string_equal(cidr_text(&e->allowed_cidrs[1], buf), "::/0");
 	assert_string_equal(e->policy, "/etc/ddbgate/p.json");
 	assert_int_equal(e->enforcement, ENFORCEMENT_REPORT);
 	assert_false(e->intercept);
-	assert_string_equal(cfg->endpoints[1].upstream_host, "vpce-1.example.com");
-	assert_int_equal(cfg->endpoints[1].upstream_port, 443);
-	assert_string_equal(cfg->endpoints[2].upstream_host, "10.1.2.3");
-	assert_int_equal(cfg->endpoints[2].upstream_port, 444);
+	assert_string_equal(cfg->endpoints[1].upstreams[0].host, "vpce-1.example.com");
+	assert_int_equal(cfg->endpoints[1].upstreams[0].port, 443);
+	assert_string_equal(cfg->endpoints[2].upstreams[0].host, "10.1.2.3");
+	assert_int_equal(cfg->endpoints[2].upstreams[0].port, 444);
 	config_free(cfg);
 	/* Unbracketed, two or more colons: an IPv6 address, no port. */
 	cfg = load_ok(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], "
-	    "upstream: '2001:db8::1:443'}\n");
-	assert_string_equal(cfg->endpoints[0].upstream_host, "2001:db8::1:443");
-	assert_int_equal(cfg->endpoints[0].upstream_port, 443);
+	    "upstream: '2001:db8::1:443', allowed_cidrs: ['::/0']}\n");
+	assert_string_equal(cfg->endpoints[0].upstreams[0].host, "2001:db8::1:443");
+	assert_int_equal(cfg->endpoints[0].upstreams[0].port, 443);
 	config_free(cfg);
+}
+
+static void
+test_endpoint_upstream_lists(void **state)
+{
+	const struct conf_endpoint *e;
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(LISTENER "endpoints:\n"
+	    "  - name: a\n    service: dynamodb\n    hosts: [a.b]\n"
+	    "    upstream:\n"
+	    "      - vpce-1a2b3c4d-5e6f-us-east-1a.dynamodb.us-east-1."
+	    "vpce.amazonaws.com\n"
+	    "      - 10.0.1.5:8443\n"
+	    "      - \"[fd00::5]\"\n"
+	    "    health_check_interval_s: 10\n"
+	    "    health_check_timeout_ms: 500\n");
+	e = &cfg->endpoints[0];
+	assert_int_equal(e->nupstreams, 3);
+	assert_string_equal(e->upstreams[0].host, "vpce-1a2b3c4d-5e6f-us-east-"
+	    "1a.dynamodb.us-east-1.vpce.amazonaws.com");
+	assert_int_equal(e->upstreams[0].port, 443);
+	assert_false(e->upstreams[0].literal);
+	assert_string_equal(e->upstreams[1].host, "10.0.1.5");
+	assert_int_equal(e->upstreams[1].port, 8443);
+	assert_true(e->upstreams[1].literal);
+	assert_string_equal(e->upstreams[2].host, "fd00::5");
+	assert_int_equal(e->upstreams[2].port, 443);
+	assert_true(e->upstreams[2].literal);
+	assert_int_equal(e->health_check_interval_s, 10);
+	assert_int_equal(e->health_check_timeout_ms, 500);
+	config_free(cfg);
+	error_starts(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], "
+	    "upstream: []}\n",
+	    "t.yaml:5:58: endpoints[0].upstream: must not be empty");
+	error_starts(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], "
+	    "upstream: [10.0.0.1, '10.0.0.1:443']}\n",
+	    "t.yaml:5:69: endpoints[0].upstream[1]: 10.0.0.1:443 is listed "
+	    "twice");
+	error_starts(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], "
+	    "upstream: [10.0.0.1, 'bad name']}\n",
+	    "t.yaml:5:69: endpoints[0].upstream[1]: \"bad name\": ");
+	/* The egress guard would refuse a fixed address: say so now. */
+	error_starts(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], "
+	    "upstream: [10.0.0.1, 52.94.0.10]}\n",
+	    "t.yaml:5:69: endpoints[0].upstream[1]: 52.94.0.10 is outside "
+	    "allowed_cidrs");
+	error_starts(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], "
+	    "upstream: '[2001:db8::1]:443'}\n",
+	    "t.yaml:5:58: endpoints[0].upstream: 2001:db8::1 is outside "
+	    "allowed_cidrs");
+	error_starts(LISTENER "endpoints:\n"
+	    "  - {name: a, service: dynamodb, hosts: [a.b], "
+	    "health_check_timeout_ms: 10}\n",
+	    "t.yaml:5:73: endpoints[0].health_check_timeout_ms: 10 is out of "
+	    "range (50..60000)");
 }
 
 static void
@@ -1309,11 +1412,14 @@ test_print(void **state)
 	config_free(cfg);
 	cfg = load_ok(LISTENER "endpoints:\n"
 	    "  - {name: a, service: dynamodb, hosts: [a.b], "
-	    "upstream: '[2001:db8::1]:8443', enforcement: report}\n"
+	    "upstream: '[fd00::1]:8443', enforcement: report}\n"
 	    "  - {name: b, service: dynamodb, hosts: [c.d], "
-	    "upstream: 'Vpce.Example', intercept: false}\n");
+	    "upstream: 'Vpce.Example', intercept: false}\n"
+	    "  - {name: c, service: dynamodb, hosts: [e.f], "
+	    "upstream: [10.0.0.1, 'vpce-a.example:8443']}\n");
 	text = printed(cfg);
-	has_line(text, "  upstream = [2001:db8::1]:8443");
+	has_line(text, "  upstream = [fd00::1]:8443");
+	has_line(text, "  upstream = [10.0.0.1:443, vpce-a.example:8443]");
 	has_line(text, "  enforcement = report");
 	has_line(text, "  upstream = vpce.example:443");
 	has_line(text, "  intercept = false");
@@ -1515,7 +1621,9 @@ main(void)
 		T(test_tls),
 		T(test_tls_needed),
 		T(test_resolver),
+		T(test_resolver_cache),
 		T(test_endpoint_values),
+		T(test_endpoint_upstream_lists),
 		T(test_endpoint_errors),
 		T(test_dns_names),
 		T(test_principals),

@@ -11,7 +11,7 @@ cd "$top"
 build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libevent-dev libssl-dev libc-ares-dev libyaml-dev libnghttp2-dev
 	libjansson-dev ca-certificates openssl)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev dnsmasq-base stunnel4
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev dnsmasq-base unbound stunnel4
 	awscli python3-boto3 curl iproute2 util-linux)
 
 with_tests=1

@@ -381,10 +381,15 @@ linger_read(struct session *s)
 static void
 adopt_snapshot(struct session *s)
 {
+	size_t li;
+
 	if (s->snap == s->worker->snap)
 		return;
+	/* a reload keeps the listeners, in the same order (main checks) */
+	li = (size_t)(s->listener - s->snap->cfg->listeners);
 	snapshot_unref(s->snap);
 	s->snap = snapshot_ref(s->worker->snap);
+	s->listener = &s->snap->cfg->listeners[li];
 	s->ep = s->host[0] == '\0' ? NULL : config_endpoint_for_host(
 	    s->snap->cfg, s->host, strlen(s->host));
 }

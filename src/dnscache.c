@@ -323,7 +323,8 @@ wake_all(struct entry *e, const struct dns_answer *ans)
 	struct dnscache_waiter *w;
 	size_t n = 0;
 
-	while ((w = TAILQ_FIRST(&e->waiters)) != &e->tail) {
+	while (has_waiters(e)) {
+		w = TAILQ_FIRST(&e->waiters);
 		unqueue(w);
 		w->wake(w, ans);
 		n++;
@@ -412,7 +413,6 @@ dnscache_lookup(struct dnscache *c, const char *name,
 	} else {
 		c->stats.misses++;
 		e->in_flight = true;
-		e->no_store = false;
 		r = DNSCACHE_QUERY;
 	}
 	TAILQ_INSERT_BEFORE(&e->tail, w, link);
@@ -498,8 +498,9 @@ dnscache_complete(struct dnscache *c, const char *name,
 		else
 			e->stored = STORED_NONE;
 		n = wake_all(e, &ans);
-	} else
+	} else {
 		n = complete_failed(c, e, &ans, p, now_ms);
+	}
 	drop_if_empty(c, e);
 	pthread_mutex_unlock(&c->lock);
 	return n;

@@ -19,6 +19,8 @@
  * the caller's waiter behind the query already in flight for the name, or
  * queues it and tells the caller to start that query; the caller then
  * reports the outcome with dnscache_complete(), which wakes every waiter.
+ * That call is owed even if the caller's own waiter was cancelled since:
+ * others may be waiting.
  *
  * Pure bookkeeping under one mutex: no sockets, no event loop, no clock;
  * callers pass the time as monotonic milliseconds. Safe to call from any
@@ -74,7 +76,8 @@ struct dnscache_policy {
  * wake() runs exactly once per queued waiter, from dnscache_complete() (in
  * whichever thread calls it) with the cache's lock held: it must only copy
  * the answer and signal its owner (for example event_active()), and must
- * not call back into the cache.
+ * not call back into the cache. A waiter starts zeroed (calloc or
+ * = { 0 }) but for wake.
  */
 struct dnscache_waiter {
 	void (*wake)(struct dnscache_waiter *w, const struct dns_answer *ans);
@@ -100,6 +103,7 @@ enum dnscache_result {
 			   and end it with dnscache_complete() */
 };
 
+/* NULL when out of memory. */
 struct dnscache *dnscache_new(void);
 
 /* Frees every entry. No waiter may still be queued. */

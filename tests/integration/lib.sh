@@ -18,9 +18,20 @@
 set -u
 
 CASE_PIDS=()
+# Logs of case-local servers (helpers below add them): a failing case shows
+# their last lines, since run.sh shows only the main gateway's.
+FAIL_SHOW=()
 
 # (a newline first: the line before may be a dump without one)
-fail() { printf '\nFAIL: %s\n' "$*"; exit 1; }
+fail() {
+	local f
+	for f in "${FAIL_SHOW[@]}"; do
+		echo "--- $f (last 40 lines)"
+		tail -n 40 "$f" 2>/dev/null | sed 's/^/  /'
+	done
+	printf '\nFAIL: %s\n' "$*"
+	exit 1
+}
 skip() { printf '\nSKIP: %s\n' "$*"; exit 77; }
 step() { echo "--- $*"; }
 
@@ -335,3 +346,206 @@ wait_table_active() {
 	show_response
 	fail "table $2 did not become ACTIVE"
 }
+
+# --- cases 80-89: their own DNS server, upstreams and gateway ----------------
+# Case NN runs its own ddbgate on 127.0.1.NN:$GW_PORT, its own DNS server on
+# 127.0.2.NN:5353 and, when it needs more upstreams than run.sh's, its own
+# recorders on 127.0.3.NN:8443 and 127.0.4.NN:8443, so every query, log line
+# and connection counted belongs to that case alone.  All are stopped by PID
+# when the case ends (start_bg).
+export VPCE_SUFFIX=dynamodb.us-east-1.vpce.amazonaws.com
+
+# stop_pid PID — stop one process this case started, now (TERM, up to 3 s, KILL), and reap it.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# log_mark FILE — how many lines FILE has now (for wait_log / log_since).
+log_mark() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+
+# log_since FILE MARK — the lines of FILE after MARK.
+log_since() { tail -n +"$(($2 + 1))" "$1" 2>/dev/null; }
+
+# wait_log FILE MARK ERE [TENTHS] — within TENTHS x 0.1 s (default 100), a
+# line written to FILE after MARK matches ERE; prints the first such line.
+wait_log() {
+	local f=$1 mark=$2 re=$3 n=${4:-100} line
+	for _ in $(seq 1 "$n"); do
+		line=$(log_since "$f" "$mark" | grep -E -m1 -- "$re")
+		[ -n "$line" ] && { echo "$line"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# dns_wait_ready ADDR:PORT PID — wait (100 x at most 0.3 s) until the DNS
+# server there answers a query for probe.ready.vpce.amazonaws.com (any rcode);
+# fail if PID exits.  (A connected UDP socket: "not yet bound" is an ICMP
+# refusal seen at once, not a 2 s timeout as with dnstool.py.)
+dns_wait_ready() {
+	for _ in $(seq 1 100); do
+		/usr/bin/python3 - "$1" <<'PY' && return 0
+import socket, struct, sys
+host, port = sys.argv[1].rsplit(":", 1)
+q = struct.pack(">HHHHHH", 0x5151, 0x0100, 1, 0, 0, 0)
+q += b"\x05probe\x05ready\x04vpce\x09amazonaws\x03com\x00" + struct.pack(">HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.2)
+try:
+    s.connect((host, int(port)))
+    s.send(q)
+    sys.exit(0 if s.recv(512)[:2] == q[:2] else 1)
+except OSError:
+    sys.exit(1)
+PY
+		kill -0 "$2" 2>/dev/null || fail "the DNS server for $1 exited"
+		sleep 0.1
+	done
+	fail "the DNS server on $1 did not answer within 100 tries"
+}
+
+# dnsmasq_start ADDR:PORT LOGBASE [DNSMASQ-ARGS...] — a case-local dnsmasq
+# that answers vpce.amazonaws.com from what ARGS give it (--host-record=,
+# --addn-hosts= with --local-ttl=, re-read on SIGHUP) and NXDOMAIN for any
+# other name there; logs every query to LOGBASE.log.  Returns once it
+# answers.  Sets BG_PID.
+dnsmasq_start() {
+	dnsmasq_run "$1" "$2" --local=/vpce.amazonaws.com/ "${@:3}"
+}
+
+# dnsmasq_refusing_start ADDR:PORT LOGBASE — a case-local dnsmasq with no
+# zone and no upstream: it answers REFUSED to every query (logged in
+# LOGBASE.log).  Sets BG_PID.
+dnsmasq_refusing_start() { dnsmasq_run "$1" "$2"; }
+
+dnsmasq_run() {
+	local server=$1 base=$2 pid
+	shift 2
+	start_bg "$base" /usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+		--listen-address="${server%:*}" --port="${server##*:}" --log-queries --log-facility="$base.log" \
+		--pid-file= --user=root "$@"
+	pid=$BG_PID
+	FAIL_SHOW+=("$base.log")
+	dns_wait_ready "$server" "$pid"
+	BG_PID=$pid
+}
+
+# dns_count LOG NAME [TYPE] — how many TYPE (default A) queries for NAME a dnsmasq logged in LOG.
+dns_count() { grep -cF "query[${3:-A}] $2 from " "$1"; }
+
+# unbound_start ADDR:PORT BASE LOCAL-DATA... — a case-local unbound in the
+# foreground (config BASE.conf, log on stderr = BASE.err with every query),
+# answering the local zone vpce.amazonaws.com with the given local-data
+# records ("NAME. TTL IN A ADDR") and nothing else.  Returns once it
+# answers.  Sets BG_PID.  The case skips when unbound is not installed.
+unbound_start() {
+	local server=$1 base=$2 rr pid
+	shift 2
+	[ -x /usr/sbin/unbound ] || skip "needs unbound (/usr/sbin/unbound; Debian package unbound)"
+	mkdir -p "$base.d"
+	{
+		cat <<CONF
+server:
+  interface: ${server%:*}
+  port: ${server##*:}
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  directory: "$base.d"
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  log-queries: yes
+  do-ip6: no
+  num-threads: 1
+  access-control: 127.0.0.0/8 allow
+  module-config: "iterator"
+  local-zone: "vpce.amazonaws.com." static
+CONF
+		for rr in "$@"; do echo "  local-data: \"$rr\""; done
+	} >"$base.conf"
+	start_bg "$base" /usr/sbin/unbound -d -c "$base.conf"
+	pid=$BG_PID
+	FAIL_SHOW+=("$base.err")
+	dns_wait_ready "$server" "$pid"
+	BG_PID=$pid
+}
+
+# rec_start NAME ADDR [CERT] — a case-local recorder.py on ADDR:$UP_PORT with
+# certificate CERT from the PKI (default up-good.pem), recording into
+# $REC/NAME (so rec_mark, rec_conns_since ... work).  Returns once it
+# listens (that probe is its connection 1).  Sets BG_PID.
+rec_start() {
+	local name=$1 addr=$2 cert=${3:-up-good.pem}
+	start_bg "$CASE_TMP/recorder-$name" /usr/bin/python3 "$IT_DIR/recorder.py" --name "$name" \
+		--listen "$addr:$UP_PORT" --cert "$PKI/$cert" --key "$PKI/${cert%.pem}.key" --dir "$REC/$name"
+	wait_port "$addr" "$UP_PORT" "$BG_PID" ||
+		fail "recorder $name did not listen on $addr:$UP_PORT: $(tail -n 3 "$CASE_TMP/recorder-$name.err")"
+}
+
+# lgw_head IP — the common head of a case-local gateway's configuration:
+# listener IP:$GW_PORT (sni), the gateway certificate, access log to stdout,
+# metrics off.  The case appends resolver:, endpoints:, limits:, workers:.
+lgw_head() {
+	cat <<YAML
+# case-local gateway ($(basename "$CASE_TMP" .d))
+region: us-east-1
+listeners:
+  - address: $1:$GW_PORT
+    mode: sni
+tls:
+  certificates:
+    - cert: $PKI/gw-leaf.pem
+      key: $PKI/gw-leaf.key
+access_log:
+  path: "-"
+metrics:
+  address: "off"
+YAML
+}
+
+# lgw_endpoint NAME HOST UPSTREAM — one endpoint: service dynamodb, hosts
+# [HOST], upstream UPSTREAM (YAML as written: "name:port" or a flow list),
+# the upstream CA, allowed_cidrs [127.0.0.0/8].  The caller may append keys
+# (4-space indent).
+lgw_endpoint() {
+	cat <<YAML
+  - name: $1
+    service: dynamodb
+    hosts: [$2]
+    upstream: $3
+    ca_file: $PKI/upstream-ca.pem
+    allowed_cidrs: [127.0.0.0/8]
+YAML
+}
+
+# lgw_start IP CFG — run the case-local gateway (stdout $CASE_TMP/lgw.out =
+# access log, stderr $CASE_TMP/lgw.err); gw_request now goes to it (GW_IP).
+# Sets LGW_PID, LGW_ERR, LGW_OUT.
+lgw_start() {
+	LGW_ERR="$CASE_TMP/lgw.err" LGW_OUT="$CASE_TMP/lgw.out"
+	FAIL_SHOW+=("$2" "$LGW_ERR" "$LGW_OUT")
+	start_ddbgate "$2" "$CASE_TMP/lgw" "$1" "$GW_PORT"
+	LGW_PID=$BG_PID
+	GW_IP=$1
+}
+
+# rid — the x-amzn-RequestId of the last response (recorders: rec-<name>-<conn>-<n>).
+rid() { header x-amzn-RequestId; }
+
+# expect_from RECORDER — the last response is recorder RECORDER's 200.
+expect_from() {
+	expect_status 200
+	case "$(rid)" in
+	"rec-$1-"*) echo "answered by recorder $1 ($(rid))" ;;
+	*) show_response; fail "expected the answer of recorder $1, got x-amzn-RequestId '$(rid)'" ;;
+	esac
+}
+
+# now_ms — wall-clock milliseconds (for timing bounds).
+now_ms() { date +%s%3N; }

@@ -21,8 +21,6 @@
 
 #include "dnscache.h"
 
-#define MAXW 8
-
 /* A caller's query object with its waiter embedded. */
 struct tw {
 	struct dnscache_waiter w;
@@ -92,7 +90,8 @@ ok_answer(size_t n, unsigned base, unsigned ttl_s)
 	a.naddrs = n;
 	for (i = 0; i < n; i++) {
 		if (i % 2 == 0)
-			snprintf(ip, sizeof(ip), "192.0.2.%u", base + (unsigned)i);
+			snprintf(ip, sizeof(ip), "192.0.2.%u",
+			    base + (unsigned)i);
 		else
 			snprintf(ip, sizeof(ip), "2001:db8::%u",
 			    base + (unsigned)i);
@@ -274,6 +273,23 @@ test_hit_ttl_left(void **state)
 	assert_miss(c, "a.example", &pol, 31000);
 	assert_int_equal(stats(c).hits, 6);
 	assert_int_equal(stats(c).misses, 2);
+	dnscache_free(c);
+}
+
+static void
+test_longest_name(void **state)
+{
+	struct dnscache *c = dnscache_new();
+	struct dns_answer ans = ok_answer(1, 1, 30);
+	char name[DNS_NAME_MAX + 1];
+
+	memset(name, 'a', DNS_NAME_MAX);
+	name[DNS_NAME_MAX] = '\0';
+	prime(c, name, &ans, &pol, 0);
+	assert_hit(c, name, &pol, 0, &ans, 30);
+	/* Exact comparison: one character less is another name. */
+	name[DNS_NAME_MAX - 1] = '\0';
+	assert_miss(c, name, &pol, 0);
 	dnscache_free(c);
 }
 
@@ -992,6 +1008,7 @@ mt_run(void *arg)
 	struct mtw m;
 	bool cancelled;
 	int i, before;
+	long spins;
 
 	memset(&m, 0, sizeof(m));
 	m.w.wake = mt_wake;
@@ -1027,8 +1044,14 @@ mt_run(void *arg)
 			break;
 		}
 		/* Not cancelled: woken, by us or by whoever queried. */
-		while (atomic_load(&m.wakes) == before)
+		for (spins = 0; atomic_load(&m.wakes) == before; spins++) {
+			if (spins == 10000000) {
+				/* Never woken: give up on this thread. */
+				atomic_fetch_add(&mt.errors, 1);
+				return NULL;
+			}
 			sched_yield();
+		}
 		if (atomic_load(&m.wakes) != before + 1)
 			atomic_fetch_add(&mt.errors, 1);
 	}
@@ -1080,6 +1103,7 @@ main(void)
 		cmocka_unit_test(test_new_free),
 		cmocka_unit_test(test_coalesce_fifo),
 		cmocka_unit_test(test_hit_ttl_left),
+		cmocka_unit_test(test_longest_name),
 		cmocka_unit_test(test_clamp_at_read_time),
 		cmocka_unit_test(test_negative),
 		cmocka_unit_test(test_ok_without_addrs),

@@ -83,6 +83,14 @@ audit_write(FILE *f, const struct audit_record *r)
 	    json_real((double)r->latency_us / 1000.0));
 	if (r->replay)
 		json_object_set_new(o, "replay", json_true());
+	set_str(o, "proxyUser", r->user);
+	if (r->tunnel_host != NULL) {
+		set_str(o, "tunnelHost", r->tunnel_host);
+		json_object_set_new(o, "bytesIn",
+		    json_integer((json_int_t)r->bytes_in));
+		json_object_set_new(o, "bytesOut",
+		    json_integer((json_int_t)r->bytes_out));
+	}
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (line == NULL)

@@ -29,6 +29,10 @@ struct audit_record {
 	int status;
 	uint64_t latency_us;
 	int replay;			/* the same signature seen before */
+	const char *tunnel_host;	/* opaque tunnel: the CONNECT host */
+	const char *user;		/* proxy user, or NULL */
+	uint64_t bytes_in;		/* tunnel: client to upstream */
+	uint64_t bytes_out;		/* tunnel: upstream to client */
 };
 
 /* Opens path: "-" = stdout, "off" = NULL with errno 0. */

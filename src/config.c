@@ -867,6 +867,11 @@ static const struct key keys[] = {
 	  .off = LIS(allow_clients), .off2 = LIS(nallow_clients), .min = 1,
 	  .unset = "(any client)",
 	  .help = "source prefixes allowed to connect; omit to allow any" },
+	{ .name = "listeners[].proxy_auth_users", .type = KEY_STRING,
+	  .off = LIS(proxy_auth_users), .syntax = "path",
+	  .unset = "(no proxy authentication)",
+	  .help = "connect mode: require Proxy-Authorization Basic against "
+	  "this users file (lines from `ddbgate passwd USER`)" },
 
 	{ .name = "tls", .type = KEY_SECTION,
 	  .help = "certificates the gateway presents to clients" },
@@ -1906,6 +1911,11 @@ validate_listener(struct loader *ld, const struct ynode *n, void *items,
 
 	if (sockaddr_parse(l->address, 0, &l->addr, &l->addrlen, &why) == -1)
 		return fail_key(ld, at, "address", "%s", why);
+	if (l->proxy_auth_users != NULL && l->mode != LISTENER_CONNECT)
+		return fail_key(ld, ynode_or(ynode_get(n, "proxy_auth_users"),
+		    n), "proxy_auth_users", "only connect listeners "
+		    "authenticate clients; this one is %s",
+		    config_mode_name(l->mode));
 	for (j = 0; j < i; j++) {
 		if (same_sockaddr(&v[j].addr, &l->addr))
 			return fail_key(ld, at, "address", "%s is already "
@@ -2078,6 +2088,7 @@ validate_listener_tls(struct loader *ld, const struct ynode *root,
 		return 0;
 	for (i = 0; i < cfg->nlisteners; i++) {
 		l = &cfg->listeners[i];
+		/* connect mode: the snapshot finds a certificate or says why */
 		if (l->mode == LISTENER_CONNECT)
 			continue;
 		at = ynode_or(ynode_get(ynode_item(list, i), "mode"), root);
@@ -2230,7 +2241,7 @@ builtin_yaml(void)
 	xasprintf(&text,
 	    "region: %s\n"
 	    "listeners:\n"
-	    "  - { address: \"127.0.0.1:8443\", mode: sni }\n"
+	    "  - { address: \"127.0.0.1:3128\", mode: connect }\n"
 	    "tls: { ca_cert: %s, ca_key: %s }\n"
 	    "endpoints:\n"
 	    "  - { name: dynamodb, service: dynamodb, hosts: [%s] }\n"

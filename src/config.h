@@ -46,6 +46,7 @@ struct conf_listener {
 	enum listener_mode mode;
 	struct cidr *allow_clients; /* NULL/0 = any client */
 	size_t nallow_clients;
+	char *proxy_auth_users; /* connect mode: users file; NULL = no auth */
 };
 
 struct conf_certificate {

@@ -66,7 +66,10 @@ struct hc_endpoint {
 	struct hc_target targets[HC_MAX_TARGETS];
 	size_t ntargets;
 	LIST_HEAD(, probe) probes;
-	struct sockaddr_storage seen[HC_MAX_SEEN]; /* first result logged */
+	struct {
+		struct sockaddr_storage addr;
+		bool up;	/* the last check's verdict */
+	} seen[HC_MAX_SEEN];	/* addresses checked since (re)start */
 	size_t nseen;
 };
 
@@ -93,15 +96,29 @@ probe_free(struct probe *p)
 	free(p);
 }
 
-/* Whether this is the first result for sa since the checks (re)started. */
+/*
+ * Records the verdict for sa; returns whether it is news worth a log
+ * line: the first verdict since the checks (re)started, or a change.
+ * This is the checks' own view: a back-off that ends between two failed
+ * checks is not a recovery.
+ */
 static bool
-first_result(struct hc_endpoint *he, const struct sockaddr *sa)
+verdict_changed(struct hc_endpoint *he, const struct sockaddr *sa, bool up)
 {
 	for (size_t i = 0; i < he->nseen; i++)
-		if (sockaddr_same((const struct sockaddr *)&he->seen[i], sa))
-			return false;
-	if (he->nseen < HC_MAX_SEEN)
-		memcpy(&he->seen[he->nseen++], sa, sizeof(he->seen[0]));
+		if (sockaddr_same((const struct sockaddr *)&he->seen[i].addr,
+		    sa)) {
+			if (he->seen[i].up == up)
+				return false;
+			he->seen[i].up = up;
+			return true;
+		}
+	if (he->nseen < HC_MAX_SEEN) {
+		memcpy(&he->seen[he->nseen].addr, sa,
+		    sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+		    sizeof(struct sockaddr_in));
+		he->seen[he->nseen++].up = up;
+	}
 	return true;
 }
 
@@ -111,26 +128,35 @@ probe_done(struct probe *p, const char *why)
 {
 	struct hc_endpoint *he = p->he;
 	const struct config *cfg = he->hc->snap->cfg;
+	/* a failed check keeps the address down until the next check */
+	unsigned until_next = he->ep->health_check_interval_s * 1000 +
+	    he->ep->health_check_timeout_ms;
 	struct addrhealth_policy pol = {
-		.backoff_ms = cfg->limits.upstream_backoff_ms,
-		.backoff_max_ms = cfg->limits.upstream_backoff_max_ms,
+		.backoff_ms = cfg->limits.upstream_backoff_ms > until_next ?
+		    cfg->limits.upstream_backoff_ms : until_next,
+		.backoff_max_ms = cfg->limits.upstream_backoff_max_ms >
+		    until_next ? cfg->limits.upstream_backoff_max_ms :
+		    until_next,
 	};
 	const struct sockaddr *sa = (const struct sockaddr *)&p->addr;
 	uint64_t now = monotonic_ms();
-	bool changed, first = first_result(he, sa);
+	bool seen_before = false;
 
+	for (size_t i = 0; i < he->nseen && !seen_before; i++)
+		seen_before = sockaddr_same(
+		    (const struct sockaddr *)&he->seen[i].addr, sa);
 	if (why == NULL) {
-		changed = addrhealth_succeeded(he->hc->health, sa,
+		(void)addrhealth_succeeded(he->hc->health, sa,
 		    ADDRHEALTH_CHECK, now);
-		if (first || changed)
+		if (verdict_changed(he, sa, true))
 			log_info("health check: endpoint %s address %s (%s) is "
 			    "%s (%llu ms)", he->ep->name, p->addr_str,
-			    he->ep->hosts[0], changed ? "up again" : "up",
+			    he->ep->hosts[0], seen_before ? "up again" : "up",
 			    (unsigned long long)(now - p->start_ms));
 	} else {
-		changed = addrhealth_failed(he->hc->health, sa,
-		    ADDRHEALTH_CHECK, why, &pol, now, NULL);
-		if (first || changed)
+		(void)addrhealth_failed(he->hc->health, sa, ADDRHEALTH_CHECK,
+		    why, &pol, now, NULL);
+		if (verdict_changed(he, sa, false))
 			log_warnx("health check: endpoint %s address %s (%s) is "
 			    "down: %s", he->ep->name, p->addr_str,
 			    he->ep->hosts[0], why);

@@ -24,6 +24,7 @@
 #include "access_log.h"
 #include "addrhealth.h"
 #include "audit.h"
+#include "ca_cli.h"
 #include "config.h"
 #include "dnscache.h"
 #include "listener.h"
@@ -50,6 +51,8 @@ static const char usage_main[] =
     "  run [-c FILE]     serve in the foreground (built-in defaults without -c)\n"
     "  check -c FILE     validate a configuration and print its effective values\n"
     "  policy eval|lint  evaluate a request against a policy; lint a policy\n"
+    "  ca init           create the gateway CA and say how clients trust it\n"
+    "  passwd USER       a proxy_auth_users line for a connect listener\n"
     "  version           print the versions of ddbgate and its libraries\n"
     "\n"
     "'ddbgate COMMAND --help' describes each command.\n";
@@ -61,7 +64,7 @@ static const char usage_run[] =
     "access_log.path (standard output by default).\n"
     "\n"
     "  -c, --config FILE  configuration file (default: the built-in defaults:\n"
-    "                     an sni listener on 127.0.0.1:8443 for the regional\n"
+    "                     a CONNECT proxy on 127.0.0.1:3128 for the regional\n"
     "                     DynamoDB, Streams and DAX names of AWS_REGION, with\n"
     "                     a gateway CA created in the state directory)\n"
     "  -d, --debug        log every state change of every session\n"
@@ -431,6 +434,8 @@ main(int argc, char **argv)
 		{ "check", cmd_check },
 		{ "version", cmd_version },
 		{ "policy", policy_cli_main },
+		{ "ca", ca_cli_main },
+		{ "passwd", passwd_cli_main },
 	};
 
 	if (argc < 2) {

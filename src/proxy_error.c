@@ -26,6 +26,9 @@ static const struct error_row rows[PE_KIND_COUNT] = {
 	    "http_request_error" },
 	[PE_EXPECTATION_FAILED] = { 417, "ExpectationFailed",
 	    "http_request_error" },
+	[PE_FORBIDDEN] = { 403, "Forbidden", "http_request_denied" },
+	[PE_PROXY_AUTH] = { 407, "ProxyAuthenticationRequired",
+	    "http_request_denied" },
 	[PE_INTERNAL] = { 500, "InternalError", "proxy_internal_error" },
 	[PE_OVERLOADED] = { 503, "ServiceUnavailable",
 	    "proxy_internal_error" },
@@ -55,7 +58,9 @@ reason_phrase(int status)
 {
 	switch (status) {
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
 	case 405: return "Method Not Allowed";
+	case 407: return "Proxy Authentication Required";
 	case 408: return "Request Timeout";
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
@@ -146,10 +151,12 @@ format_response(char *buf, size_t buflen, int status, const char *type,
 	    "x-amzn-RequestId: %s\r\n"
 	    "Proxy-Status: ddbgate; error=%s\r\n"
 	    "Content-Length: %d\r\n"
-	    "%s"
+	    "%s%s"
 	    "\r\n%s",
 	    status, reason_phrase(status), content_type, request_id,
-	    proxy_status, blen, close ? "Connection: close\r\n" : "", body);
+	    proxy_status, blen, status == 407 ? "Proxy-Authenticate: Basic "
+	    "realm=\"ddbgate\", charset=\"UTF-8\"\r\n" : "",
+	    close ? "Connection: close\r\n" : "", body);
 	if (n < 0 || (size_t)n >= buflen)
 		return 0;
 	return (size_t)n;

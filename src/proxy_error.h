@@ -28,6 +28,8 @@ enum proxy_error_kind {
 	PE_MISDIRECTED,
 	PE_HEADERS_TOO_LARGE,
 	PE_EXPECTATION_FAILED,
+	PE_FORBIDDEN,	   /* CONNECT to a host this gateway does not serve */
+	PE_PROXY_AUTH,	   /* 407, with Proxy-Authenticate: Basic */
 	/* the gateway */
 	PE_INTERNAL,
 	PE_OVERLOADED,

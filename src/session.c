@@ -11,6 +11,7 @@
  * x-amz-crc32 of responses stay valid.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -32,11 +33,13 @@
 #include "addrhealth.h"
 #include "audit.h"
 #include "cidr.h"
+#include "clienthello.h"
 #include "config.h"
 #include "enforce.h"
 #include "http1.h"
 #include "log.h"
 #include "proxy_error.h"
+#include "proxyauth.h"
 #include "request.h"
 #include "resolver.h"
 #include "session.h"
@@ -46,6 +49,11 @@
 #include "upstream.h"
 #include "worker.h"
 
+/* <linux/netfilter_ipv4.h> clashes with <netinet/in.h>; the value is the
+ * kernel ABI, and IP6T_SO_ORIGINAL_DST is the same number. */
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST 80
+#endif
 #define SESSION_MAX_ADDRS 32	/* upstream addresses tried per request */
 #define RELAY_HIGH (256 * 1024) /* pause upstream reads above this */
 #define RELAY_LOW (64 * 1024)	/* resume below this */
@@ -62,7 +70,11 @@ struct session {
 	char client[64];
 	struct sockaddr_storage client_addr;
 
-	struct bufferevent *down;  /* client side, TLS; owned */
+	int fd;			   /* the client socket */
+	bool plain;		   /* down is not TLS (yet): connect mode
+				      before interception, or a tunnel; the
+				      session closes fd itself */
+	struct bufferevent *down;  /* client side; owned */
 	struct event *resume;	   /* deferred input processing; owned */
 	struct event *deadline;	   /* limits.request_timeout_s from a
 				      request's first byte; owned */
@@ -97,6 +109,28 @@ struct session {
 	bool up_reused;
 
 	struct {
+		char host[256];	/* the CONNECT host, lower case */
+		uint16_t port;
+		char user[PROXYAUTH_USER_MAX + 1]; /* proxy user; "" if none */
+		bool tls_switch; /* 200 sent: TLS begins once it is flushed */
+	} proxy;		   /* connect mode */
+	struct event *peek;	   /* transparent: ClientHello wait; owned */
+	struct timespec peek_start;
+	struct sockaddr_storage orig_dst; /* transparent: SO_ORIGINAL_DST */
+	char orig_dst_str[64];	   /* "" when the connection was not
+				      redirected */
+	struct {
+		struct bufferevent *bev; /* upstream TCP; owned */
+		uint64_t up_bytes, down_bytes;
+		struct timespec start;
+		bool closing;	/* one side ended: flushing the other */
+		const char *why; /* why it is closing (static) */
+		bool active;	/* this session is a tunnel */
+	} tun;			   /* opaque tunnel */
+	char up_addr[64];	   /* the tunnel's upstream "ip:port" */
+	char orig_dst_ip[64];	   /* orig_dst without the port */
+
+	struct {
 		int status;
 		enum http1_body body;
 		uint64_t remaining;
@@ -117,6 +151,9 @@ const char *
 session_state_name(enum session_state state)
 {
 	static const char *const names[] = {
+		[SESSION_NEW] = "accepted",
+		[SESSION_PROXY_HEAD] = "reading CONNECT request",
+		[SESSION_PEEK_HELLO] = "reading the TLS ClientHello",
 		[SESSION_HANDSHAKE] = "client TLS handshake",
 		[SESSION_READ_HEAD] = "reading request head",
 		[SESSION_READ_BODY] = "reading request body",
@@ -125,6 +162,7 @@ session_state_name(enum session_state state)
 		[SESSION_UPSTREAM_TLS] = "upstream TLS handshake",
 		[SESSION_WAIT_RESPONSE] = "waiting for upstream response",
 		[SESSION_RELAY_BODY] = "relaying response body",
+		[SESSION_TUNNEL] = "opaque tunnel",
 		[SESSION_CLOSING] = "closing",
 	};
 
@@ -152,6 +190,11 @@ static void
 set_state(struct session *s, enum session_state next)
 {
 	static const unsigned allowed[] = {
+		[SESSION_NEW] = 1u << SESSION_HANDSHAKE |
+		    1u << SESSION_PROXY_HEAD | 1u << SESSION_PEEK_HELLO,
+		[SESSION_PROXY_HEAD] = 1u << SESSION_HANDSHAKE |
+		    1u << SESSION_RESOLVING,
+		[SESSION_PEEK_HELLO] = 1u << SESSION_HANDSHAKE,
 		[SESSION_HANDSHAKE] = 1u << SESSION_READ_HEAD,
 		[SESSION_READ_HEAD] = 1u << SESSION_READ_BODY |
 		    1u << SESSION_RESOLVING | 1u << SESSION_WAIT_RESPONSE,
@@ -159,12 +202,13 @@ set_state(struct session *s, enum session_state next)
 		    1u << SESSION_WAIT_RESPONSE,
 		[SESSION_RESOLVING] = 1u << SESSION_CONNECTING,
 		[SESSION_CONNECTING] = 1u << SESSION_CONNECTING |
-		    1u << SESSION_UPSTREAM_TLS,
+		    1u << SESSION_UPSTREAM_TLS | 1u << SESSION_TUNNEL,
 		/* a failed handshake moves on to the next address */
 		[SESSION_UPSTREAM_TLS] = 1u << SESSION_WAIT_RESPONSE |
 		    1u << SESSION_CONNECTING,
 		[SESSION_WAIT_RESPONSE] = 1u << SESSION_RELAY_BODY,
 		[SESSION_RELAY_BODY] = 1u << SESSION_READ_HEAD,
+		[SESSION_TUNNEL] = 0,
 		[SESSION_CLOSING] = 0,
 	};
 
@@ -209,6 +253,7 @@ write_audit(struct session *s, int status, const char *reason,
 		.latency_us = latency_us,
 		.decision = "error",
 		.reason = reason,
+		.user = s->proxy.user[0] ? s->proxy.user : NULL,
 	};
 
 	verdict_audit(&s->verdict, &a);
@@ -280,8 +325,14 @@ session_close(struct session *s, const char *reason)
 		event_free(s->deadline);
 	if (s->linger != NULL)
 		event_free(s->linger);
+	if (s->peek != NULL)
+		event_free(s->peek);
+	if (s->tun.bev != NULL)
+		bufferevent_free(s->tun.bev);
 	if (s->down != NULL)
 		bufferevent_free(s->down);
+	if (s->plain || s->down == NULL)
+		close(s->fd); /* not owned by a TLS bufferevent */
 	TAILQ_REMOVE(&s->worker->sessions, s, link);
 	s->worker->nsessions--;
 	worker_session_closed(s->worker);
@@ -297,11 +348,11 @@ session_close(struct session *s, const char *reason)
 static void
 close_write(struct session *s)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(s->down);
+	SSL *ssl = s->plain ? NULL : bufferevent_openssl_get_ssl(s->down);
 
-	if (SSL_shutdown(ssl) < 0)
+	if (ssl != NULL && SSL_shutdown(ssl) < 0)
 		ERR_clear_error(); /* best effort: the socket may be gone */
-	shutdown(bufferevent_getfd(s->down), SHUT_WR);
+	shutdown(s->fd, SHUT_WR);
 }
 
 /* Cuts the client connection with a reset: a response that could not be
@@ -311,8 +362,7 @@ session_abort(struct session *s, const char *reason)
 {
 	struct linger hard = { .l_onoff = 1, .l_linger = 0 };
 
-	setsockopt(bufferevent_getfd(s->down), SOL_SOCKET, SO_LINGER, &hard,
-	    sizeof(hard));
+	setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
 	session_close(s, reason);
 }
 
@@ -401,7 +451,7 @@ next_request(struct session *s)
 	struct timeval idle;
 
 	set_state(s, SESSION_READ_HEAD);
-	adopt_snapshot(s);
+	adopt_snapshot(s);	/* and again when its first byte arrives */
 	idle = (struct timeval){ .tv_sec =
 	    s->snap->cfg->limits.client_idle_timeout_s };
 	evtimer_del(s->deadline);
@@ -771,9 +821,12 @@ process_input(struct session *s)
 {
 	if (s->req.start.tv_sec == 0 &&
 	    evbuffer_get_length(bufferevent_get_input(s->down)) > 0) {
-		struct timeval tmo = { .tv_sec =
-		    s->snap->cfg->limits.request_timeout_s };
+		struct timeval tmo;
 
+		/* a new request: it runs on the newest configuration */
+		adopt_snapshot(s);
+		tmo = (struct timeval){ .tv_sec =
+		    s->snap->cfg->limits.request_timeout_s };
 		clock_gettime(CLOCK_MONOTONIC, &s->req.start);
 		evtimer_add(s->deadline, &tmo);
 	}
@@ -838,11 +891,24 @@ target_count(const struct session *s)
 }
 
 /* The name (or address) and port of upstream target i. */
+static uint16_t
+sockaddr_port(const struct sockaddr *sa)
+{
+	return ntohs(sa->sa_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port :
+	    ((const struct sockaddr_in *)(const void *)sa)->sin_port);
+}
+
 static const char *
 target_host(const struct session *s, size_t i, uint16_t *port)
 {
+	if (s->ep->nupstreams == 0 && s->orig_dst_ip[0] != '\0') {
+		/* transparent: where the client was going (guard applies) */
+		*port = sockaddr_port((const struct sockaddr *)&s->orig_dst);
+		return s->orig_dst_ip;
+	}
 	if (s->ep->nupstreams == 0) {
-		*port = 443;
+		*port = s->proxy.port ? s->proxy.port : 443;
 		return s->host;
 	}
 	*port = s->ep->upstreams[i].port;
@@ -903,6 +969,7 @@ guard_refused(struct session *s, const char *name, const struct sockaddr *sa)
 }
 
 static void resolve_next(struct session *s);
+static void tunnel_open(struct session *s, int fd);
 
 static void
 on_resolved(void *arg, const struct resolver_result *res)
@@ -1103,7 +1170,10 @@ on_connected(evutil_socket_t fd, short what, void *arg)
 		connect_failed(s, err);
 		return;
 	}
-	start_tls(s, fd, current_addr(s));
+	if (s->tun.active)
+		tunnel_open(s, fd);
+	else
+		start_tls(s, fd, current_addr(s));
 }
 
 /* Tries the next allowed address; after the last, answers the error. */
@@ -1392,16 +1462,397 @@ on_up_read(struct bufferevent *bev, void *arg)
 
 /* ---- client side ------------------------------------------------------- */
 
+/* ---- how the client arrives: connect and transparent modes ------------ */
+
+static void handshake_start(struct session *s);
+
+/* Index of the session's listener in its snapshot. */
+static size_t
+listener_index(const struct session *s)
+{
+	return (size_t)(s->listener - s->snap->cfg->listeners);
+}
+
+/*
+ * Connect mode, PROXY_HEAD: the one CONNECT request of the connection.
+ * Only "CONNECT host:port" to a host of an endpoint passes, with the
+ * listener's proxy authentication when it has users. Then either TLS
+ * interception (200 now, our TLS once it is flushed) or, for an
+ * endpoint with intercept: false, an opaque tunnel (200 once upstream
+ * answered). Every refusal closes the connection.
+ */
+static void
+read_connect(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->down);
+	size_t max = s->snap->cfg->limits.max_header_bytes;
+	size_t len = evbuffer_get_length(in);
+	struct proxyauth *pa = s->snap->proxy_auth[listener_index(s)];
+	const struct http1_header *auth;
+	struct http1_request r;
+	enum http1_error err;
+	enum proxyauth_result ar;
+	const char *data, *why;
+	char *host = NULL;
+	uint16_t port;
+
+	if (len == 0 || !head_complete(in, &s->h1.scanned, max))
+		return;
+	if (len > max)
+		len = max;
+	data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+	switch (http1_parse_request(data, len, max, &r, &err)) {
+	case HTTP1_AGAIN:
+		return;
+	case HTTP1_ERROR:
+		reply_error(s, parse_error_kind(err), true, "malformed proxy "
+		    "request: %s", http1_error_str(err));
+		return;
+	case HTTP1_OK:
+		break;
+	}
+	s->req.head_len = r.head_len;
+	clock_gettime(CLOCK_MONOTONIC, &s->req.start);
+	snprintf(s->req.target, sizeof(s->req.target), "%.*s %.*s",
+	    (int)(r.method_len < 16 ? r.method_len : 16), r.method,
+	    (int)(r.target_len < 200 ? r.target_len : 200), r.target);
+	if (!is_method(&r, "CONNECT") || r.target_form != HTTP1_TARGET_AUTHORITY) {
+		reply_error(s, PE_METHOD_NOT_ALLOWED, true, "this listener is "
+		    "an HTTPS proxy: it serves CONNECT host:port only");
+		return;
+	}
+	if (r.body != HTTP1_BODY_NONE) {
+		reply_error(s, PE_BAD_REQUEST, true, "a CONNECT request has no "
+		    "body");
+		return;
+	}
+	if (pa != NULL) {
+		if (http1_header_count(r.headers, r.nheaders,
+		    "proxy-authorization") > 1) {
+			reply_error(s, PE_BAD_REQUEST, true, "Proxy-Authorization "
+			    "is repeated");
+			return;
+		}
+		auth = http1_header_find(r.headers, r.nheaders,
+		    "proxy-authorization");
+		ar = proxyauth_check(pa, auth ? auth->value : NULL,
+		    auth ? auth->value_len : 0, s->proxy.user,
+		    sizeof(s->proxy.user));
+		if (ar != PROXYAUTH_OK) {
+			slog(s, LOG_LEVEL_WARNING, "proxy authentication %s",
+			    ar == PROXYAUTH_MISSING ? "missing" :
+			    ar == PROXYAUTH_MALFORMED ? "malformed" :
+			    "refused: unknown user or wrong password");
+			reply_error(s, PE_PROXY_AUTH, true, "%s", ar ==
+			    PROXYAUTH_MISSING ? "this proxy requires "
+			    "authentication (Proxy-Authorization: Basic)" :
+			    ar == PROXYAUTH_MALFORMED ? "Proxy-Authorization "
+			    "is not Basic credentials" : "proxy authentication "
+			    "failed");
+			return;
+		}
+	}
+	if (hostport_parse(s->req.target + 8, 0, &host, &port, &why) != 0 ||
+	    !host_name(host, strlen(host), false, s->proxy.host,
+	    sizeof(s->proxy.host)) ||
+	    (s->ep = config_endpoint_for_host(s->snap->cfg, s->proxy.host,
+	    strlen(s->proxy.host))) == NULL) {
+		slog(s, LOG_LEVEL_WARNING, "refused %s: not a host of any "
+		    "endpoint", s->req.target);
+		reply_error(s, PE_FORBIDDEN, true, "%s refused: the host is "
+		    "not an endpoint of this gateway", s->req.target);
+		free(host);
+		return;
+	}
+	free(host);
+	s->proxy.port = port;
+	s->ep_index = (size_t)(s->ep - s->snap->cfg->endpoints);
+	snprintf(s->host, sizeof(s->host), "%s", s->proxy.host);
+	evbuffer_drain(in, r.head_len);
+	s->h1.scanned = 0;
+	if (!s->ep->intercept) {
+		/* tunnel: bytes the client sent early go along with the rest */
+		s->tun.active = true;
+		bufferevent_disable(s->down, EV_READ);
+		set_state(s, SESSION_RESOLVING);
+		s->target_next = 0;
+		s->naddrs = 0;
+		s->route_msg[0] = '\0';
+		resolve_next(s);
+		return;
+	}
+	if (evbuffer_get_length(in) > 0) {
+		reply_error(s, PE_BAD_REQUEST, true, "bytes arrived after the "
+		    "CONNECT request before the tunnel was established");
+		return;
+	}
+	slog(s, LOG_LEVEL_DEBUG, "CONNECT %s:%u accepted%s%s: intercepting",
+	    s->host, (unsigned)port, s->proxy.user[0] ? " for user " : "",
+	    s->proxy.user);
+	bufferevent_disable(s->down, EV_READ);
+	s->proxy.tls_switch = true;
+	bufferevent_setwatermark(s->down, EV_WRITE, 0, 0);
+	bufferevent_write(s->down, "HTTP/1.1 200 Connection established\r\n"
+	    "\r\n", 39);
+}
+
+/* Connect mode: the 200 is flushed; the client's TLS begins now. */
+static void
+switch_to_tls(struct session *s)
+{
+	s->proxy.tls_switch = false;
+	bufferevent_free(s->down); /* plain, does not own the socket */
+	s->down = NULL;
+	handshake_start(s);
+}
+
+/* SO_ORIGINAL_DST: where a redirected connection was going. */
+static void
+original_destination(struct session *s)
+{
+	socklen_t len = sizeof(s->orig_dst);
+	int level = s->client_addr.ss_family == AF_INET6 ? SOL_IPV6 : SOL_IP;
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+
+	/* SO_ORIGINAL_DST and IP6T_SO_ORIGINAL_DST are both 80 */
+	if (getsockopt(s->fd, level, SO_ORIGINAL_DST, &s->orig_dst,
+	    &len) != 0)
+		return;
+	/* not redirected: the "original" destination is the listener */
+	if (getsockname(s->fd, (struct sockaddr *)&local, &llen) == 0 &&
+	    sockaddr_same((struct sockaddr *)&local,
+	    (struct sockaddr *)&s->orig_dst))
+		return;
+	sockaddr_format((struct sockaddr *)&s->orig_dst, s->orig_dst_str,
+	    sizeof(s->orig_dst_str));
+}
+
+static void
+transparent_refuse(struct session *s, const char *why)
+{
+	slog(s, LOG_LEVEL_WARNING, "transparent connection to %s refused: %s",
+	    s->orig_dst_str[0] ? s->orig_dst_str : "(not redirected)", why);
+	session_close(s, why);
+}
+
+/* PEEK_HELLO: the SNI, read from the socket without consuming it. */
+static void
+on_peek(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	unsigned char buf[CLIENTHELLO_MAX_BYTES];
+	unsigned idle = s->snap->cfg->limits.client_idle_timeout_s;
+	struct timeval again = { .tv_usec = 10000 };
+	char name[256];
+	const char *why;
+	size_t nlen;
+	ssize_t n;
+
+	if (elapsed_us(&s->peek_start) > (uint64_t)idle * 1000000) {
+		transparent_refuse(s, "no complete TLS ClientHello within "
+		    "limits.client_idle_timeout_s");
+		return;
+	}
+	n = recv(fd, buf, sizeof(buf), MSG_PEEK);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		session_close(s, "client closed before its ClientHello");
+		return;
+	}
+	switch (n < 0 ? CLIENTHELLO_PARTIAL : clienthello_sni(buf, (size_t)n,
+	    name, sizeof(name), &nlen, &why)) {
+	case CLIENTHELLO_PARTIAL:
+		/* a level-triggered read would fire at once: poll instead */
+		event_del(s->peek);
+		event_assign(s->peek, s->worker->base, fd, 0, on_peek, s);
+		event_add(s->peek, &again);
+		return;
+	case CLIENTHELLO_NO_SNI:
+		transparent_refuse(s, "the ClientHello names no server (SNI)");
+		return;
+	case CLIENTHELLO_ERROR:
+		transparent_refuse(s, why);
+		return;
+	case CLIENTHELLO_OK:
+		break;
+	}
+	if (!host_name(name, nlen, false, s->host, sizeof(s->host)) ||
+	    (s->ep = config_endpoint_for_host(s->snap->cfg, s->host,
+	    strlen(s->host))) == NULL) {
+		char msg[320];
+
+		snprintf(msg, sizeof(msg), "SNI %s is not a host of any "
+		    "endpoint", s->host[0] ? s->host : "(invalid)");
+		s->host[0] = '\0';
+		transparent_refuse(s, msg);
+		return;
+	}
+	event_free(s->peek);
+	s->peek = NULL;
+	slog(s, LOG_LEVEL_DEBUG, "transparent connection to %s for %s",
+	    s->orig_dst_str[0] ? s->orig_dst_str : "(not redirected)",
+	    s->host);
+	handshake_start(s);
+}
+
+/* ---- opaque tunnels ------------------------------------------------ */
+
+static void
+tunnel_end(struct session *s, const char *why)
+{
+	struct access_record r = {
+		.client = s->client,
+		.endpoint = s->ep->name,
+		.host = s->host,
+		.target = s->req.target,
+		.status = 200,
+		.request_bytes = s->tun.up_bytes,
+		.response_bytes = s->tun.down_bytes,
+		.latency_us = elapsed_us(&s->tun.start),
+		.upstream = s->up_addr,
+		.error = NULL,
+	};
+	struct audit_record a = {
+		.source = s->client,
+		.event_name = "CONNECT",
+		.endpoint = s->ep->name,
+		.upstream = s->up_addr,
+		.status = 200,
+		.latency_us = r.latency_us,
+		.decision = "tunnel",
+		.reason = "opaque tunnel (intercept: false): no per-request "
+		    "policy applied",
+		.tunnel_host = s->host,
+		.user = s->proxy.user[0] ? s->proxy.user : NULL,
+		.bytes_in = s->tun.up_bytes,
+		.bytes_out = s->tun.down_bytes,
+	};
+
+	access_log_write(s->worker->access_log, &r);
+	audit_write(s->worker->audit_log, &a);
+	slog(s, LOG_LEVEL_DEBUG, "tunnel to %s closed (%s): %llu bytes up, "
+	    "%llu down", s->up_addr, why, (unsigned long long)s->tun.up_bytes,
+	    (unsigned long long)s->tun.down_bytes);
+	session_close(s, why);
+}
+
+/* Moves what one side sent to the other, pausing at RELAY_HIGH. */
+static void
+tunnel_pump(struct session *s, struct bufferevent *from,
+    struct bufferevent *to, uint64_t *count)
+{
+	struct evbuffer *in = bufferevent_get_input(from);
+	struct evbuffer *out = bufferevent_get_output(to);
+
+	*count += evbuffer_get_length(in);
+	evbuffer_add_buffer(out, in);
+	if (evbuffer_get_length(out) >= RELAY_HIGH)
+		bufferevent_disable(from, EV_READ);
+}
+
+static void
+on_tun_read(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	tunnel_pump(s, s->tun.bev, s->down, &s->tun.down_bytes);
+}
+
+static void
+on_tun_write(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (s->tun.closing && left == 0)
+		tunnel_end(s, s->tun.why);
+	else if (!s->tun.closing && left <= RELAY_LOW)
+		bufferevent_enable(s->down, EV_READ);
+}
+
+/* One side ended: flush what the other still has to receive, then end. */
+static void
+tunnel_side_closed(struct session *s, struct bufferevent *other,
+    const char *why)
+{
+	if (evbuffer_get_length(bufferevent_get_output(other)) == 0) {
+		tunnel_end(s, why);
+		return;
+	}
+	s->tun.closing = true;
+	s->tun.why = why;
+	bufferevent_disable(s->down, EV_READ);
+	bufferevent_disable(s->tun.bev, EV_READ);
+}
+
+static void
+on_tun_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+
+	tunnel_side_closed(s, s->down, (what & BEV_EVENT_TIMEOUT) ?
+	    "upstream idle timeout" : (what & BEV_EVENT_EOF) ?
+	    "upstream closed" : "upstream connection error");
+}
+
+/* The upstream TCP connection is up: answer 200 and relay. */
+static void
+tunnel_open(struct session *s, int fd)
+{
+	struct timeval idle = { .tv_sec =
+	    s->snap->cfg->limits.client_idle_timeout_s };
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+
+	sockaddr_format(current_addr(s), s->up_addr, sizeof(s->up_addr));
+	if (addrhealth_succeeded(s->worker->health, current_addr(s),
+	    ADDRHEALTH_PASSIVE, monotonic_ms()))
+		slog(s, LOG_LEVEL_INFO, "upstream address %s of endpoint %s "
+		    "is up again", s->up_addr, s->ep->name);
+	s->tun.bev = bufferevent_socket_new(s->worker->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (s->tun.bev == NULL) {
+		close(fd);
+		reply_error(s, PE_INTERNAL, true, "out of memory");
+		return;
+	}
+	set_state(s, SESSION_TUNNEL);
+	clock_gettime(CLOCK_MONOTONIC, &s->tun.start);
+	slog(s, LOG_LEVEL_INFO, "opaque tunnel to %s (%s%s%s): no per-request "
+	    "policy applies", s->up_addr, s->req.target,
+	    s->proxy.user[0] ? ", user " : "", s->proxy.user);
+	bufferevent_setcb(s->tun.bev, on_tun_read, on_tun_write, on_tun_event,
+	    s);
+	bufferevent_setwatermark(s->tun.bev, EV_WRITE, RELAY_LOW, 0);
+	bufferevent_setwatermark(s->down, EV_WRITE, RELAY_LOW, 0);
+	bufferevent_set_timeouts(s->tun.bev, &idle, NULL);
+	bufferevent_set_timeouts(s->down, &idle, NULL);
+	bufferevent_write(s->down, ok, sizeof(ok) - 1);
+	bufferevent_enable(s->tun.bev, EV_READ | EV_WRITE);
+	bufferevent_enable(s->down, EV_READ | EV_WRITE);
+	/* what the client sent after its CONNECT */
+	tunnel_pump(s, s->down, s->tun.bev, &s->tun.up_bytes);
+}
+
 static void
 handshake_done(struct session *s)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(s->down);
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	char name[256];
 
-	if (sni != NULL && !host_name(sni, strlen(sni), false, s->host,
-	    sizeof(s->host))) {
+	if (sni != NULL && !host_name(sni, strlen(sni), false, name,
+	    sizeof(name))) {
 		s->host[0] = '\0';
 		s->bad_sni = true; /* every request gets 421; never Host alone */
+	} else if (sni != NULL && s->proxy.host[0] != '\0' &&
+	    strcmp(name, s->proxy.host) != 0) {
+		/* connect mode: the TLS name must be the CONNECT name */
+		slog(s, LOG_LEVEL_WARNING, "TLS server name %s differs from the "
+		    "CONNECT host %s", name, s->proxy.host);
+		s->host[0] = '\0';
+		s->bad_sni = true;
+	} else if (sni != NULL) {
+		snprintf(s->host, sizeof(s->host), "%s", name);
 	}
 	/* Known from the handshake on, so even a malformed first request is
 	 * logged under its endpoint; check_host() still checks each Host. */
@@ -1420,6 +1871,10 @@ on_down_read(struct bufferevent *bev, void *arg)
 
 	if (s->state == SESSION_READ_HEAD || s->state == SESSION_READ_BODY)
 		process_input(s);
+	else if (s->state == SESSION_PROXY_HEAD)
+		read_connect(s);
+	else if (s->state == SESSION_TUNNEL)
+		tunnel_pump(s, s->down, s->tun.bev, &s->tun.up_bytes);
 	else if (s->state == SESSION_CLOSING && s->linger)
 		linger_read(s);
 }
@@ -1436,6 +1891,14 @@ on_down_write(struct bufferevent *bev, void *arg)
 			session_close(s, "done");
 	} else if (s->state == SESSION_RELAY_BODY && left <= RELAY_LOW)
 		bufferevent_enable(s->up->bev, EV_READ);
+	else if (s->state == SESSION_PROXY_HEAD && s->proxy.tls_switch &&
+	    left == 0)
+		switch_to_tls(s);
+	else if (s->state == SESSION_TUNNEL && s->tun.closing && left == 0)
+		tunnel_end(s, s->tun.why);
+	else if (s->state == SESSION_TUNNEL && !s->tun.closing &&
+	    left <= RELAY_LOW)
+		bufferevent_enable(s->tun.bev, EV_READ);
 }
 
 static void
@@ -1469,6 +1932,12 @@ on_down_event(struct bufferevent *bev, short what, void *arg)
 			client_tls_failed(s);
 		return;
 	}
+	if (s->state == SESSION_TUNNEL) {
+		tunnel_side_closed(s, s->tun.bev, (what & BEV_EVENT_TIMEOUT) ?
+		    "client idle timeout" : (what & BEV_EVENT_EOF) ?
+		    "client closed" : "client connection error");
+		return;
+	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
 	    (partial || s->state == SESSION_READ_BODY)) {
 		reply_error(s, PE_REQUEST_TIMEOUT, true, "no complete request "
@@ -1484,25 +1953,93 @@ on_down_event(struct bufferevent *bev, short what, void *arg)
 	    "client closed");
 }
 
-struct session *
+/* The client's TLS handshake on s->fd, which the TLS bufferevent owns. */
+static void
+handshake_start(struct session *s)
+{
+	const struct config *cfg = s->snap->cfg;
+	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
+	SSL *ssl = tls_server_ssl_new(s->snap->tls_server,
+	    s->proxy.host[0] ? s->proxy.host : NULL);
+
+	set_state(s, SESSION_HANDSHAKE);
+	if (ssl == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	s->down = bufferevent_openssl_socket_new(s->worker->base, s->fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (s->down == NULL) { /* libevent freed ssl already */
+		session_close(s, "out of memory");
+		return;
+	}
+	s->plain = false;
+	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
+	    s);
+	bufferevent_setwatermark(s->down, EV_READ, 0,
+	    cfg->limits.max_header_bytes + cfg->limits.max_body_bytes);
+	bufferevent_setwatermark(s->down, EV_WRITE, RELAY_LOW, 0);
+	bufferevent_set_timeouts(s->down, &tmo, &tmo);
+	bufferevent_enable(s->down, EV_READ | EV_WRITE);
+}
+
+/* Connect mode: a plain socket until the CONNECT request is answered. */
+static void
+proxy_start(struct session *s)
+{
+	const struct config *cfg = s->snap->cfg;
+	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
+
+	set_state(s, SESSION_PROXY_HEAD);
+	s->plain = true;
+	s->down = bufferevent_socket_new(s->worker->base, s->fd,
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (s->down == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
+	    s);
+	bufferevent_setwatermark(s->down, EV_READ, 0,
+	    cfg->limits.max_header_bytes);
+	bufferevent_set_timeouts(s->down, &tmo, &tmo);
+	bufferevent_enable(s->down, EV_READ | EV_WRITE);
+}
+
+/* Transparent mode: wait for the ClientHello before any TLS. */
+static void
+peek_start(struct session *s)
+{
+	const struct config *cfg = s->snap->cfg;
+	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
+
+	set_state(s, SESSION_PEEK_HELLO);
+	original_destination(s);
+	if (s->orig_dst_str[0] != '\0')
+		sockaddr_format_ip((struct sockaddr *)&s->orig_dst,
+		    s->orig_dst_ip, sizeof(s->orig_dst_ip));
+	clock_gettime(CLOCK_MONOTONIC, &s->peek_start);
+	s->peek = event_new(s->worker->base, s->fd, EV_READ, on_peek, s);
+	if (s->peek == NULL || event_add(s->peek, &tmo) != 0)
+		session_close(s, "out of memory");
+}
+
+void
 session_new(struct worker *w, const struct conf_listener *l, int fd,
     const struct sockaddr *addr)
 {
 	struct session *s = calloc(1, sizeof(*s));
-	const struct config *cfg = w->snap->cfg;
-	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
-	SSL *ssl = NULL;
 
-	if (s == NULL || (ssl = tls_server_ssl_new(
-	    w->snap->tls_server)) == NULL) {
-		free(s);
+	if (s == NULL) {
 		close(fd);
-		return NULL;
+		return;
 	}
 	s->id = ++w->next_session;
 	s->worker = w;
 	s->snap = snapshot_ref(w->snap);
 	s->listener = l;
+	s->fd = fd;
 	s->connect_fd = -1;
 	sockaddr_format(addr, s->client, sizeof(s->client));
 	memcpy(&s->client_addr, addr, addr->sa_family == AF_INET6 ?
@@ -1511,21 +2048,20 @@ session_new(struct worker *w, const struct conf_listener *l, int fd,
 	w->nsessions++;
 	s->resume = event_new(w->base, -1, 0, on_resume, s);
 	s->deadline = evtimer_new(w->base, on_request_deadline, s);
-	s->down = bufferevent_openssl_socket_new(w->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS);
-	if (s->resume == NULL || s->deadline == NULL || s->down == NULL) {
-		if (s->down == NULL)
-			close(fd); /* libevent freed ssl already */
+	if (s->resume == NULL || s->deadline == NULL) {
 		session_close(s, "out of memory");
-		return NULL;
+		return;
 	}
-	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
-	    s);
-	bufferevent_setwatermark(s->down, EV_READ, 0,
-	    cfg->limits.max_header_bytes + cfg->limits.max_body_bytes);
-	bufferevent_setwatermark(s->down, EV_WRITE, RELAY_LOW, 0);
-	bufferevent_set_timeouts(s->down, &tmo, &tmo);
-	bufferevent_enable(s->down, EV_READ | EV_WRITE);
-	return s;
+	switch (l->mode) {
+	case LISTENER_CONNECT:
+		proxy_start(s);
+		break;
+	case LISTENER_TRANSPARENT:
+		peek_start(s);
+		break;
+	case LISTENER_SNI:
+		handshake_start(s);
+		break;
+	}
+	/* each start closes the session itself when it cannot set up */
 }

@@ -2,8 +2,12 @@
  * session — one client connection and the state machine that carries
  * each of its requests through the stages of the request path:
  *
- *   handshake → read head → read body → (pool | resolve → connect →
- *   upstream TLS) → wait response → relay body → read head ...
+ *   [CONNECT head | ClientHello peek] → handshake → read head → read
+ *   body → (pool | resolve → connect → upstream TLS) → wait response →
+ *   relay body → read head ...
+ *
+ * and, for a CONNECT to an endpoint with intercept: false, the opaque
+ * tunnel: CONNECT head → resolve → connect → tunnel.
  *
  * One struct, one state enum, one setter, one way out (session_close).
  */
@@ -18,6 +22,9 @@ struct worker;
 
 /* What is true in each state is written beside it. */
 enum session_state {
+	SESSION_NEW,		/* accepted; the listener's mode decides next */
+	SESSION_PROXY_HEAD,	/* connect mode: reading the CONNECT request */
+	SESSION_PEEK_HELLO,	/* transparent: peeking at the ClientHello */
 	SESSION_HANDSHAKE,	/* client TLS handshake; nothing read */
 	SESSION_READ_HEAD,	/* reading a request head; idle between requests */
 	SESSION_READ_BODY,	/* head accepted; buffering Content-Length bytes */
@@ -26,15 +33,16 @@ enum session_state {
 	SESSION_UPSTREAM_TLS,	/* TLS handshake and verification upstream */
 	SESSION_WAIT_RESPONSE,	/* request sent; reading the response head */
 	SESSION_RELAY_BODY,	/* response head sent on; relaying its body */
+	SESSION_TUNNEL,		/* opaque tunnel: bytes both ways, no policy */
 	SESSION_CLOSING,	/* flushing the last bytes to the client */
 };
 
 /*
  * Starts a session on an accepted socket (which it then owns) of listener
- * l. Returns NULL (and closes fd) when it cannot be set up.
+ * l. A session that cannot be set up closes itself (and fd) at once.
  */
-struct session *session_new(struct worker *w, const struct conf_listener *l,
-    int fd, const struct sockaddr *addr);
+void session_new(struct worker *w, const struct conf_listener *l, int fd,
+    const struct sockaddr *addr);
 
 /* Ends the session now, whatever its state (worker shutdown). */
 void session_close(struct session *s, const char *reason);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "log.h"
 #include "policy.h"
+#include "proxyauth.h"
 #include "snapshot.h"
 #include "tls_client.h"
 #include "tls_server.h"
@@ -43,18 +44,55 @@ ensure_default_ca(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* Modes this version serves; the others are refused, never half-served. */
+/*
+ * A connect listener intercepts endpoints with intercept: true, and then
+ * needs a certificate to present (the config module lets it pass, since
+ * a connect listener that only tunnels needs none).
+ */
 static int
-check_modes(const struct config *cfg, char *err, size_t errlen)
+check_connect_certificates(const struct config *cfg, char *err,
+    size_t errlen)
 {
-	for (size_t i = 0; i < cfg->nlisteners; i++)
-		if (cfg->listeners[i].mode != LISTENER_SNI) {
-			snprintf(err, errlen, "%s: listeners[%zu] (%s): mode %s "
-			    "is not available in this version; use sni",
-			    cfg->path, i, cfg->listeners[i].address,
-			    config_mode_name(cfg->listeners[i].mode));
+	const struct conf_endpoint *ep = NULL;
+
+	if (cfg->tls.ncertificates > 0 || cfg->tls.ca_cert != NULL)
+		return 0;
+	for (size_t i = 0; i < cfg->nendpoints && ep == NULL; i++)
+		if (cfg->endpoints[i].intercept)
+			ep = &cfg->endpoints[i];
+	for (size_t i = 0; ep != NULL && i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].mode == LISTENER_CONNECT) {
+			snprintf(err, errlen, "%s: listeners[%zu] (%s): connect "
+			    "mode intercepts endpoint %s and needs a "
+			    "certificate: set tls.ca_cert and tls.ca_key (see "
+			    "`ddbgate ca init`) or tls.certificates, or set "
+			    "intercept: false", cfg->path, i,
+			    cfg->listeners[i].address, ep->name);
 			return -1;
 		}
+	return 0;
+}
+
+/* Each connect listener's proxy_auth_users file, loaded and checked. */
+static int
+load_proxy_auth(struct snapshot *snap, char *err, size_t errlen)
+{
+	const struct config *cfg = snap->cfg;
+	char why[CONFIG_ERR_MAX];
+
+	snap->proxy_auth = xcalloc(cfg->nlisteners, sizeof(*snap->proxy_auth));
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const char *path = cfg->listeners[i].proxy_auth_users;
+
+		if (path == NULL)
+			continue;
+		snap->proxy_auth[i] = proxyauth_load(path, why, sizeof(why));
+		if (snap->proxy_auth[i] == NULL) {
+			snprintf(err, errlen, "%s: listeners[%zu]."
+			    "proxy_auth_users: %s", cfg->path, i, why);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -138,7 +176,8 @@ load_parts(struct snapshot *snap, bool defaults, char *err, size_t errlen)
 	const struct config *cfg = snap->cfg;
 	char why[CONFIG_ERR_MAX];
 
-	if (check_modes(cfg, err, errlen) != 0)
+	if (check_connect_certificates(cfg, err, errlen) != 0 ||
+	    load_proxy_auth(snap, err, errlen) != 0)
 		return -1;
 	if (defaults && ensure_default_ca(cfg, err, errlen) != 0)
 		return -1;
@@ -215,6 +254,10 @@ snapshot_unref(struct snapshot *snap)
 		for (size_t i = 0; i < snap->cfg->nendpoints; i++)
 			policy_free(snap->policies[i]);
 	free(snap->policies);
+	if (snap->proxy_auth != NULL)
+		for (size_t i = 0; i < snap->cfg->nlisteners; i++)
+			proxyauth_free(snap->proxy_auth[i]);
+	free(snap->proxy_auth);
 	tls_server_free(snap->tls_server);
 	ca_free(snap->ca);
 	config_free(snap->cfg);

@@ -16,6 +16,7 @@
 struct ca;
 struct config;
 struct policy;
+struct proxyauth;
 struct tls_client;
 struct tls_server;
 
@@ -27,6 +28,8 @@ struct snapshot {
 	struct tls_server *tls_server;	/* owned */
 	struct tls_client **upstream_tls; /* owned, one per endpoint */
 	struct policy **policies;	/* owned, one per endpoint */
+	struct proxyauth **proxy_auth;	/* owned, one per listener; NULL
+					   where the listener has no users */
 };
 
 /*

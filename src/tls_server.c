@@ -2,14 +2,27 @@
  * tls_server — see tls_server.h. Certificate choice happens in the
  * certificate callback (SSL_CTX_set_cert_cb), which runs after the
  * ClientHello has been parsed, so SNI is known and nothing is guessed.
+ *
+ * Session tickets are sealed with keys of our own (AES-256-CBC and
+ * HMAC-SHA256, RFC 5077's layout), held process-wide so tickets survive
+ * a reload: a new key every TICKET_ROTATE_S seconds, and the previous
+ * TICKET_KEYS - 1 keys still open tickets (which are then renewed), so a
+ * ticket lives at most TICKET_ROTATE_S * TICKET_KEYS seconds and a
+ * stolen key opens only that much traffic.
  */
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "ca.h"
@@ -40,6 +53,99 @@ static const char tls12_ciphers[] =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+#define TICKET_ROTATE_S 3600
+#define TICKET_KEYS 3
+
+struct ticket_key {
+	unsigned char name[16];
+	unsigned char aes[32];
+	unsigned char hmac[32];
+	time_t created; /* 0: slot unused */
+};
+
+static struct {
+	pthread_mutex_t mu;
+	struct ticket_key keys[TICKET_KEYS]; /* [0] seals, all open */
+} tickets = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* Under tickets.mu: a fresh sealing key when the current one is due. */
+static int
+tickets_rotate(time_t now)
+{
+	struct ticket_key k = { .created = now };
+
+	if (tickets.keys[0].created != 0 &&
+	    now - tickets.keys[0].created < TICKET_ROTATE_S)
+		return 0;
+	if (RAND_bytes(k.name, sizeof(k.name)) != 1 ||
+	    RAND_bytes(k.aes, sizeof(k.aes)) != 1 ||
+	    RAND_bytes(k.hmac, sizeof(k.hmac)) != 1)
+		return -1;
+	memmove(&tickets.keys[1], &tickets.keys[0],
+	    sizeof(tickets.keys[0]) * (TICKET_KEYS - 1));
+	tickets.keys[0] = k;
+	return 0;
+}
+
+static int
+ticket_hmac_init(EVP_MAC_CTX *hctx, const unsigned char *key)
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		    (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	return EVP_MAC_init(hctx, key, 32, params) == 1 ? 0 : -1;
+}
+
+/*
+ * OpenSSL's ticket key callback: enc = 1 seals a new ticket with the
+ * current key (1, or -1 on failure); enc = 0 opens one: 0 when its key is
+ * unknown or retired (full handshake), 2 when it opened with an older
+ * key (OpenSSL issues a new ticket), 1 otherwise.
+ */
+static int
+on_ticket_key(SSL *ssl, unsigned char key_name[16], unsigned char iv[16],
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	time_t now = time(NULL);
+	struct ticket_key k;
+	int found = -1;
+
+	pthread_mutex_lock(&tickets.mu);
+	if (tickets_rotate(now) != 0) {
+		pthread_mutex_unlock(&tickets.mu);
+		return enc ? -1 : 0;
+	}
+	if (enc) {
+		k = tickets.keys[0];
+	} else {
+		for (int i = 0; i < TICKET_KEYS && found < 0; i++)
+			if (tickets.keys[i].created != 0 &&
+			    memcmp(tickets.keys[i].name, key_name, 16) == 0)
+				found = i;
+		if (found >= 0)
+			k = tickets.keys[found];
+	}
+	pthread_mutex_unlock(&tickets.mu);
+	if (enc) {
+		memcpy(key_name, k.name, 16);
+		if (RAND_bytes(iv, 16) != 1 ||
+		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes,
+		    iv) != 1 || ticket_hmac_init(hctx, k.hmac) != 0)
+			return -1;
+		return 1;
+	}
+	if (found < 0)
+		return 0;
+	if (ticket_hmac_init(hctx, k.hmac) != 0 ||
+	    EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes,
+	    iv) != 1)
+		return -1;
+	return found == 0 ? 1 : 2;
+}
 
 static void
 openssl_reason(char *buf, size_t len)
@@ -196,9 +302,20 @@ use_minted(SSL *ssl, struct ca *ca, const char *host)
 	return ok == 1;
 }
 
+/* The ex_data slot holding a connection's name hint (not owned). */
+static int hint_index = -1;
+static pthread_once_t hint_once = PTHREAD_ONCE_INIT;
+
+static void
+hint_index_init(void)
+{
+	hint_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
 /*
- * The certificate callback: static certificate for the SNI name, else a
- * minted one when the name is an endpoint host, else the default.
+ * The certificate callback: static certificate for the SNI name (else
+ * the name hint: a CONNECT host), else a minted one when the name is an
+ * endpoint host, else the default.
  */
 static int
 on_certificate(SSL *ssl, void *arg)
@@ -206,6 +323,9 @@ on_certificate(SSL *ssl, void *arg)
 	struct tls_server *ts = arg;
 	const char *host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	const struct server_cert *c = NULL;
+
+	if (host == NULL && hint_index >= 0)
+		host = SSL_get_ex_data(ssl, hint_index);
 
 	if (host != NULL)
 		c = find_static(ts, host);
@@ -256,6 +376,7 @@ context_new(struct tls_server *ts, char *err, size_t errlen)
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_cert_cb(ctx, on_certificate, ts);
+	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket_key);
 	SSL_CTX_set_alpn_select_cb(ctx, on_alpn, ts);
 	return ctx;
 }
@@ -297,9 +418,18 @@ tls_server_free(struct tls_server *ts)
 }
 
 SSL *
-tls_server_ssl_new(struct tls_server *ts)
+tls_server_ssl_new(struct tls_server *ts, const char *name_hint)
 {
-	return SSL_new(ts->ctx);
+	SSL *ssl = SSL_new(ts->ctx);
+
+	pthread_once(&hint_once, hint_index_init);
+	if (ssl != NULL && name_hint != NULL &&
+	    (hint_index < 0 || SSL_set_ex_data(ssl, hint_index,
+	    (void *)(uintptr_t)name_hint) != 1)) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
 }
 
 size_t

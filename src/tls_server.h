@@ -27,8 +27,12 @@ struct tls_server *tls_server_new(const struct config *cfg, struct ca *ca,
 
 void tls_server_free(struct tls_server *ts);
 
-/* A new server-side SSL for one accepted connection, or NULL. */
-SSL *tls_server_ssl_new(struct tls_server *ts);
+/*
+ * A new server-side SSL for one accepted connection, or NULL. name_hint
+ * (may be NULL; borrowed, it must outlive the SSL) picks the certificate
+ * when the client sends no SNI: the host of a CONNECT request.
+ */
+SSL *tls_server_ssl_new(struct tls_server *ts, const char *name_hint);
 
 /* How many static certificates are loaded (for `ddbgate check`). */
 size_t tls_server_certificate_count(const struct tls_server *ts);

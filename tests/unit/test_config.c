@@ -261,8 +261,8 @@ check_builtin(const struct config *cfg, const char *region,
 
 	assert_string_equal(cfg->region, region);
 	assert_int_equal(cfg->nlisteners, 1);
-	assert_string_equal(cfg->listeners[0].address, "127.0.0.1:8443");
-	assert_int_equal(cfg->listeners[0].mode, LISTENER_SNI);
+	assert_string_equal(cfg->listeners[0].address, "127.0.0.1:3128");
+	assert_int_equal(cfg->listeners[0].mode, LISTENER_CONNECT);
 	assert_int_equal(cfg->nendpoints, 3);
 	for (i = 0; i < 3; i++) {
 		assert_string_equal(cfg->endpoints[i].name, names[i]);
@@ -740,7 +740,7 @@ test_listener_errors(void **state)
 	error_starts("listeners:\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect, port: 1}\n" ENDPOINT,
 	    "t.yaml:2:46: listeners[0].port: unknown key (expected address, "
-	    "mode, allow_clients)");
+	    "mode, allow_clients, proxy_auth_users)");
 }
 
 /* ---- tls ------------------------------------------------------------- */
@@ -785,6 +785,26 @@ test_tls_needed(void **state)
 	    "tls: {ca_cert: /c, ca_key: /k}\n" ENDPOINT));
 	config_free(load_ok("listeners:\n  - {address: 0.0.0.0:443, mode: sni}\n"
 	    "tls: {certificates: [{cert: /c, key: /k}]}\n" ENDPOINT));
+}
+
+static void
+test_proxy_auth_users(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok("listeners:\n  - {address: 127.0.0.1:3128, mode: "
+	    "connect, proxy_auth_users: /etc/ddbgate/users}\n" ENDPOINT);
+	assert_string_equal(cfg->listeners[0].proxy_auth_users,
+	    "/etc/ddbgate/users");
+	config_free(cfg);
+	cfg = load_ok(MINIMAL);
+	assert_null(cfg->listeners[0].proxy_auth_users);
+	config_free(cfg);
+	error_starts("listeners:\n  - {address: 0.0.0.0:443, mode: sni, "
+	    "proxy_auth_users: /u}\ntls: {ca_cert: /c, ca_key: /k}\n" ENDPOINT,
+	    "t.yaml:2:57: listeners[0].proxy_auth_users: only connect "
+	    "listeners authenticate clients; this one is sni");
 }
 
 /* ---- resolver -------------------------------------------------------- */
@@ -1620,6 +1640,7 @@ main(void)
 		T(test_listener_errors),
 		T(test_tls),
 		T(test_tls_needed),
+		T(test_proxy_auth_users),
 		T(test_resolver),
 		T(test_resolver_cache),
 		T(test_endpoint_values),

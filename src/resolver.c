@@ -209,6 +209,12 @@ channel_new(struct resolver *r, const struct config *cfg, char *err,
 	int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS |
 	    ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_LOOKUPS |
 	    ARES_OPT_NOROTATE;
+
+#ifdef ARES_OPT_QUERY_CACHE
+	/* c-ares 1.23+ caches on its own: dnscache is the one cache */
+	opts.qcache_max_ttl = 0;
+	mask |= ARES_OPT_QUERY_CACHE;
+#endif
 	struct channel *ch = calloc(1, sizeof(*ch));
 	int rc;
 
@@ -321,7 +327,9 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 	} else if (ans.status != DNS_OK) {
 		snprintf(ans.error, sizeof(ans.error), "%s",
 		    status == ARES_EDESTRUCTION ? "the resolver shut down" :
-		    ares_strerror(status));
+		    /* c-ares' own text says "could not contact" */
+		    status == ARES_ECONNREFUSED ? "every server refused the "
+		    "query or the connection" : ares_strerror(status));
 	}
 	ares_freeaddrinfo(ai);
 	dnscache_complete(r->cache, lk->name, &ans, &r->policy,

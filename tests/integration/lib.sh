@@ -81,10 +81,12 @@ start_bg() {
 	CASE_PIDS+=("$BG_PID")
 }
 
-# start_ddbgate CONFIG LOGBASE ADDR PORT — run a case-local ddbgate; sets BG_PID.
+# start_ddbgate CONFIG LOGBASE ADDR PORT [RUN-ARGS...] — run a case-local
+# ddbgate (`ddbgate run -c CONFIG RUN-ARGS...`); sets BG_PID.
 start_ddbgate() {
 	local cfg=$1 base=$2 addr=$3 port=$4
-	start_bg "$base" "$DDBGATE" run -c "$cfg"
+	shift 4
+	start_bg "$base" "$DDBGATE" run -c "$cfg" "$@"
 	if ! wait_port "$addr" "$port" "$BG_PID"; then
 		echo "ddbgate stderr:"; tail -n 40 "$base.err"
 		fail "case-local ddbgate did not listen on $addr:$port"
@@ -524,15 +526,28 @@ lgw_endpoint() {
 YAML
 }
 
-# lgw_start IP CFG — run the case-local gateway (stdout $CASE_TMP/lgw.out =
-# access log, stderr $CASE_TMP/lgw.err); gw_request now goes to it (GW_IP).
-# Sets LGW_PID, LGW_ERR, LGW_OUT.
+# lgw_start IP CFG [RUN-ARGS...] — run the case-local gateway (stdout
+# $CASE_TMP/lgw.out = access log, stderr $CASE_TMP/lgw.err; RUN-ARGS e.g. -d);
+# gw_request now goes to it (GW_IP).  Sets LGW_PID, LGW_ERR, LGW_OUT.
 lgw_start() {
 	LGW_ERR="$CASE_TMP/lgw.err" LGW_OUT="$CASE_TMP/lgw.out"
 	FAIL_SHOW+=("$2" "$LGW_ERR" "$LGW_OUT")
-	start_ddbgate "$2" "$CASE_TMP/lgw" "$1" "$GW_PORT"
+	start_ddbgate "$2" "$CASE_TMP/lgw" "$1" "$GW_PORT" "${@:3}"
 	LGW_PID=$BG_PID
 	GW_IP=$1
+}
+
+# lgw_stop — SIGTERM the case-local gateway: it must exit with status 0
+# within 10 s (under a sanitizer build, a leak report would fail this).
+lgw_stop() {
+	local st
+	kill -TERM "$LGW_PID" 2>/dev/null
+	for _ in $(seq 1 100); do kill -0 "$LGW_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$LGW_PID" 2>/dev/null && fail "the case-local gateway still runs 10 s after SIGTERM"
+	wait "$LGW_PID"
+	st=$?
+	[ "$st" = 0 ] || fail "the case-local gateway exited with status $st after SIGTERM"
+	echo "case-local gateway: exit 0 after SIGTERM"
 }
 
 # rid — the x-amzn-RequestId of the last response (recorders: rec-<name>-<conn>-<n>).

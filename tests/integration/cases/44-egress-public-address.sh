@@ -10,7 +10,18 @@
 #           before connecting.  Runs only inside the run's private network
 #           namespace (loopback only), so even a faulty guard sends nothing out.
 # Expect:   502 ddbgate#DestinationIpProhibited, Proxy-Status
-#           error=destination_ip_prohibited, the message names 198.51.100.7.
+#           error=destination_ip_prohibited, the message names the name, the
+#           address and the rule: "upstream vpce-public-1234... resolved to
+#           198.51.100.7, which is outside allowed_cidrs [127.0.0.0/8] of
+#           endpoint public"; ddbgate's stderr: "egress guard: vpce-public-1234...
+#           resolved to 198.51.100.7, outside allowed_cidrs [127.0.0.0/8] of
+#           endpoint public; not connecting (refusal N since start)".
 [ "$IN_NETNS" = 1 ] || skip "not in a private network namespace: would risk a packet to $PUBLIC_IP if the guard failed"
+err0=$(wc -l <"$GW_ERR")
 gw_request public.ddbgate.test DynamoDB_20120810.ListTables '{}'
-expect_proxy_error 502 DestinationIpProhibited destination_ip_prohibited '198\.51\.100\.7'
+expect_proxy_error 502 DestinationIpProhibited destination_ip_prohibited '198\.51\.100\.7' \
+	'upstream vpce-public-1234\.dynamodb\.us-east-1\.vpce\.amazonaws\.com resolved to 198\.51\.100\.7' \
+	'outside allowed_cidrs \[127\.0\.0\.0/8\] of endpoint public'
+re='egress guard: vpce-public-1234\.dynamodb\.us-east-1\.vpce\.amazonaws\.com resolved to 198\.51\.100\.7, outside allowed_cidrs \[127\.0\.0\.0/8\] of endpoint public; not connecting \(refusal [0-9]+ since start\)'
+for _ in $(seq 1 30); do tail -n +"$((err0 + 1))" "$GW_ERR" | grep -Eq -- "$re" && break; sleep 0.1; done
+tail -n +"$((err0 + 1))" "$GW_ERR" | grep -E -- "$re" || fail "ddbgate's stderr has no egress-guard line naming the name, the address and the rule"

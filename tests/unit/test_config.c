@@ -146,7 +146,8 @@ test_example_file(void **state)
 	assert_string_equal(cfg->path, path);
 	assert_string_equal(cfg->region, "us-east-1");
 	assert_string_equal(cfg->account, "111122223333");
-	assert_int_equal(cfg->nlisteners, 1);
+	assert_int_equal(cfg->nlisteners, 2);
+	assert_int_equal(cfg->listeners[1].mode, LISTENER_CONNECT);
 	assert_int_equal(cfg->listeners[0].mode, LISTENER_SNI);
 	assert_int_equal(cfg->listeners[0].addr.ss_family, AF_INET);
 	assert_int_equal(ntohs(((struct sockaddr_in *)

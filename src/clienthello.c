@@ -27,10 +27,11 @@
  * around it leaves (and against what must still follow it) as soon as
  * its first byte is in, since that byte alone bounds the value, so a
  * prefix that no further bytes could make valid is an error at once.
- * Every check looks only at bytes before the one it is about, so once a
- * prefix is not PARTIAL, every longer input answers the same, with the
- * same reason. When both passes fail, the error of the hello pass wins:
- * it reads only bytes the record pass had accepted, so it comes first.
+ * A check is made as soon as the bytes it needs are in, and later bytes
+ * never undo it, so once a prefix is not PARTIAL every longer input
+ * answers the same, with the same reason. When both passes fail, the
+ * error of the hello pass wins: it reads only bytes the record pass had
+ * accepted, so its error is at an earlier byte.
  */
 #include <stdbool.h>
 #include <stdint.h>

@@ -1606,6 +1606,22 @@ switch_to_tls(struct session *s)
 	handshake_start(s);
 }
 
+/* ::ffff:a.b.c.d:port becomes a.b.c.d:port. */
+static void
+unmap_v4(struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *in6 = (const void *)ss;
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	if (ss->ss_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return;
+	in.sin_port = in6->sin6_port;
+	memcpy(&in.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &in, sizeof(in));
+}
+
 /* SO_ORIGINAL_DST: where a redirected connection was going. */
 static void
 original_destination(struct session *s)
@@ -1615,13 +1631,19 @@ original_destination(struct session *s)
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 
-	/* SO_ORIGINAL_DST and IP6T_SO_ORIGINAL_DST are both 80 */
+	/* SO_ORIGINAL_DST and IP6T_SO_ORIGINAL_DST are both 80; an IPv4
+	 * client on an IPv6 socket has an IPv4 conntrack entry */
 	if (getsockopt(s->fd, level, SO_ORIGINAL_DST, &s->orig_dst,
-	    &len) != 0)
+	    &len) != 0 && (level == SOL_IP || (len = sizeof(s->orig_dst),
+	    getsockopt(s->fd, SOL_IP, SO_ORIGINAL_DST, &s->orig_dst,
+	    &len)) != 0))
 		return;
-	/* not redirected: the "original" destination is the listener */
-	if (getsockname(s->fd, (struct sockaddr *)&local, &llen) == 0 &&
-	    sockaddr_same((struct sockaddr *)&local,
+	/* not redirected: the "original" destination is the listener (an
+	 * IPv4 client of an IPv6 socket shows as ::ffff:a.b.c.d there) */
+	if (getsockname(s->fd, (struct sockaddr *)&local, &llen) != 0)
+		return;
+	unmap_v4(&local);
+	if (sockaddr_same((struct sockaddr *)&local,
 	    (struct sockaddr *)&s->orig_dst))
 		return;
 	sockaddr_format((struct sockaddr *)&s->orig_dst, s->orig_dst_str,

@@ -1474,6 +1474,75 @@ listener_index(const struct session *s)
 }
 
 /*
+ * Every failed proxy authentication costs a scrypt run on this worker's
+ * loop; a client that fails AUTH_MAX_FAILURES times within AUTH_WINDOW_MS
+ * is refused without one until the window ends.
+ */
+#define AUTH_MAX_FAILURES 5
+#define AUTH_WINDOW_MS 60000
+
+static struct sockaddr_storage
+client_ip(const struct session *s)
+{
+	struct sockaddr_storage ip = s->client_addr;
+
+	if (ip.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ip)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)&ip)->sin_port = 0;
+	return ip;
+}
+
+/* The slot of this client, or of the oldest entry to reuse. */
+static size_t
+auth_slot(struct worker *w, const struct sockaddr_storage *ip, bool *found)
+{
+	size_t oldest = 0;
+
+	for (size_t i = 0; i < WORKER_AUTH_SLOTS; i++) {
+		if (sockaddr_same((const struct sockaddr *)&w->auth_failures[i]
+		    .addr, (const struct sockaddr *)ip)) {
+			*found = true;
+			return i;
+		}
+		if (w->auth_failures[i].since_ms <
+		    w->auth_failures[oldest].since_ms)
+			oldest = i;
+	}
+	*found = false;
+	return oldest;
+}
+
+static bool
+auth_throttled(struct session *s)
+{
+	struct sockaddr_storage ip = client_ip(s);
+	bool found;
+	size_t i = auth_slot(s->worker, &ip, &found);
+
+	return found && s->worker->auth_failures[i].failures >=
+	    AUTH_MAX_FAILURES && monotonic_ms() -
+	    s->worker->auth_failures[i].since_ms < AUTH_WINDOW_MS;
+}
+
+static void
+auth_failed(struct session *s)
+{
+	struct sockaddr_storage ip = client_ip(s);
+	uint64_t now = monotonic_ms();
+	bool found;
+	size_t i = auth_slot(s->worker, &ip, &found);
+
+	if (!found || now - s->worker->auth_failures[i].since_ms >=
+	    AUTH_WINDOW_MS) {
+		s->worker->auth_failures[i].addr = ip;
+		s->worker->auth_failures[i].failures = 0;
+		s->worker->auth_failures[i].since_ms = now;
+	}
+	s->worker->auth_failures[i].failures++;
+}
+
+/*
  * Connect mode, PROXY_HEAD: the one CONNECT request of the connection.
  * Only "CONNECT host:port" to a host of an endpoint passes, with the
  * listener's proxy authentication when it has users. Then either TLS
@@ -1535,9 +1604,21 @@ read_connect(struct session *s)
 		}
 		auth = http1_header_find(r.headers, r.nheaders,
 		    "proxy-authorization");
+		if (auth != NULL && auth_throttled(s)) {
+			slog(s, LOG_LEVEL_WARNING, "proxy authentication "
+			    "refused unchecked: %d failures from this client "
+			    "within %d s", AUTH_MAX_FAILURES,
+			    AUTH_WINDOW_MS / 1000);
+			reply_error(s, PE_PROXY_AUTH, true, "too many failed "
+			    "proxy authentications from this address; try "
+			    "again in a minute");
+			return;
+		}
 		ar = proxyauth_check(pa, auth ? auth->value : NULL,
 		    auth ? auth->value_len : 0, s->proxy.user,
 		    sizeof(s->proxy.user));
+		if (ar == PROXYAUTH_DENIED)
+			auth_failed(s);
 		if (ar != PROXYAUTH_OK) {
 			slog(s, LOG_LEVEL_WARNING, "proxy authentication %s",
 			    ar == PROXYAUTH_MISSING ? "missing" :

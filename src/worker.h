@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 struct addrhealth;
 struct dnscache;
@@ -26,6 +27,9 @@ struct resolver;
 struct session;
 struct snapshot;
 struct upstream_pool;
+
+/* Clients whose proxy authentication failed recently, per worker. */
+#define WORKER_AUTH_SLOTS 64
 
 /* Process-wide state every worker borrows; owned by main. */
 struct worker_shared {
@@ -54,6 +58,11 @@ struct worker {
 	struct replay_cache *replay; /* borrowed; shared by all workers */
 	struct addrhealth *health;   /* borrowed; shared by all workers */
 	struct healthcheck *hc;	     /* owned; worker 0 only */
+	struct {
+		struct sockaddr_storage addr; /* port 0 */
+		unsigned failures;
+		uint64_t since_ms;
+	} auth_failures[WORKER_AUTH_SLOTS]; /* proxy-auth failures by client */
 	struct event *stop_ev;
 	struct event *reload_ev;
 	pthread_mutex_t reload_mu;

@@ -1070,6 +1070,9 @@ static const struct key keys[] = {
 	    "tried again for this long"),
 	LIMIT(upstream_backoff_max_ms, 10, 3600000, "30000", "milliseconds",
 	    "the back-off doubles with each further failure up to this"),
+	LIMIT(drain_timeout_s, 0, 3600, "30", "seconds",
+	    "on SIGTERM, requests in flight get this long to finish before "
+	    "their connections are cut"),
 };
 
 #define NKEYS nitems(keys)

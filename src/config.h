@@ -152,6 +152,8 @@ struct config {
 		unsigned upstream_pool_size;
 		unsigned upstream_backoff_ms;	  /* an address that failed */
 		unsigned upstream_backoff_max_ms; /* doubling up to this */
+		unsigned drain_timeout_s; /* SIGTERM: requests in flight get this
+					     long to finish */
 	} limits;
 };
 

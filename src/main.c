@@ -32,6 +32,7 @@
 #include "policy_cli.h"
 #include "replay.h"
 #include "resolver.h"
+#include "sdnotify.h"
 #include "snapshot.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -153,6 +154,9 @@ struct server {
 	struct dnscache *dns;
 	struct addrhealth *health;
 	struct event_base *base;
+	struct event *watchdog;
+	unsigned ping; /* watchdog sequence */
+	bool stopping;
 };
 
 /* A reload cannot add, remove or change listeners yet: say which. */
@@ -225,17 +229,23 @@ reload(struct server *srv)
 
 	log_info("SIGHUP: reloading %s", srv->config_path ?
 	    srv->config_path : "the built-in defaults");
+	sdnotify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+	    (unsigned long long)monotonic_ms() * 1000);
 	snap = snapshot_load(srv->config_path, srv->snap->generation + 1, err,
 	    sizeof(err));
 	if (snap == NULL) {
 		log_warnx("reload failed, still serving generation %u: %s",
 		    srv->snap->generation, err);
+		sdnotify("READY=1\nSTATUS=reload failed, serving generation "
+		    "%u: %.200s", srv->snap->generation, err);
 		return;
 	}
 	if (!same_listeners(old, snap->cfg, err, sizeof(err))) {
 		log_warnx("reload refused, still serving generation %u: %s; "
 		    "restart ddbgate to change listeners",
 		    srv->snap->generation, err);
+		sdnotify("READY=1\nSTATUS=reload refused, serving generation "
+		    "%u", srv->snap->generation);
 		snapshot_unref(snap);
 		return;
 	}
@@ -251,6 +261,7 @@ reload(struct server *srv)
 	log_info("reloaded: serving generation %u from %s%s", snap->generation,
 	    snap->cfg->path, servers_changed ? "; resolvers changed, DNS "
 	    "cache flushed" : "");
+	sdnotify("READY=1\nSTATUS=serving generation %u", snap->generation);
 }
 
 static void
@@ -262,9 +273,16 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		reload(srv);
 		return;
 	}
-	log_info("%s: shutting down", strsignal((int)sig));
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	log_info("%s: draining: no new connections, up to %u s for requests "
+	    "in flight", strsignal((int)sig),
+	    srv->snap->cfg->limits.drain_timeout_s);
+	sdnotify("STOPPING=1\nSTATUS=draining");
 	for (unsigned i = 0; i < srv->nworkers; i++)
-		worker_stop(srv->workers[i]);
+		worker_drain(srv->workers[i], srv->snap->cfg->limits
+		    .drain_timeout_s);
 	event_base_loopbreak(srv->base);
 }
 
@@ -316,6 +334,44 @@ log_serving(const struct server *srv)
 	    srv->nworkers, cfg->path);
 }
 
+/*
+ * WATCHDOG=1 only while every worker's loop answers: a worker stuck in a
+ * call that should never block makes the service manager restart us.
+ */
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	unsigned stuck = 0;
+
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		if (srv->ping > 0 && !worker_answered(srv->workers[i])) {
+			log_warnx("watchdog: worker %u did not answer", i);
+			stuck++;
+		}
+	if (stuck == 0)
+		sdnotify("WATCHDOG=1");
+	srv->ping++;
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		worker_ping(srv->workers[i], srv->ping);
+}
+
+static void
+start_watchdog(struct server *srv)
+{
+	uint64_t usec = sdnotify_watchdog_usec();
+	struct timeval half = { .tv_sec = (time_t)(usec / 2000000),
+	    .tv_usec = (suseconds_t)(usec / 2 % 1000000) };
+
+	if (usec == 0)
+		return;
+	srv->watchdog = event_new(srv->base, -1, EV_PERSIST, on_watchdog, srv);
+	if (srv->watchdog == NULL || event_add(srv->watchdog, &half) != 0)
+		fatalx("cannot start the watchdog timer");
+	log_info("watchdog: notifying every %llu ms",
+	    (unsigned long long)(usec / 2000));
+}
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -356,6 +412,9 @@ cmd_run(int argc, char **argv)
 	if (start_workers(&srv, err, sizeof(err)) != 0)
 		fatalx("cannot start: %s", err);
 	log_serving(&srv);
+	start_watchdog(&srv);
+	sdnotify("READY=1\nSTATUS=serving %zu endpoint(s), generation %u",
+	    srv.snap->cfg->nendpoints, srv.snap->generation);
 	event_base_dispatch(srv.base);
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		worker_join(srv.workers[i]);
@@ -363,6 +422,8 @@ cmd_run(int argc, char **argv)
 	}
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
+	if (srv.watchdog != NULL)
+		event_free(srv.watchdog);
 	event_base_free(srv.base);
 	snapshot_unref(srv.snap);
 	replay_free(srv.replay);

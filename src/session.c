@@ -511,7 +511,7 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	close_after = close_after || !s->req.keep_alive;
+	close_after = close_after || !s->req.keep_alive || s->worker->draining;
 	request_id(s, rid, sizeof(rid));
 	n = proxy_error_format(out, sizeof(out), kind, msg, rid, close_after);
 	if (n == 0) /* cannot happen with PROXY_ERROR_MAX; never answer nothing */
@@ -1036,16 +1036,36 @@ resolve_next(struct session *s)
 		reply_error(s, PE_INTERNAL, false, "out of memory");
 }
 
+/*
+ * What makes pooled connections interchangeable besides the generation
+ * and the endpoint: the verified name and where the connection goes when
+ * the client chose it (a CONNECT port, a transparent destination).
+ */
+static const char *
+pool_key(const struct session *s, char *buf, size_t len)
+{
+	uint16_t port;
+	const char *to = s->ep->nupstreams > 0 ? "" : target_host(s, 0, &port);
+
+	if (*to == '\0')
+		snprintf(buf, len, "%s", s->host);
+	else
+		snprintf(buf, len, "%s %s:%u", s->host, to, (unsigned)port);
+	return buf;
+}
+
 /* A whole request is buffered: find it a verified upstream connection. */
 static void
 dispatch(struct session *s)
 {
+	char key[300];
+
 	bufferevent_disable(s->down, EV_READ);
 	evtimer_del(s->deadline);
 	if (!authorize(s))
 		return;
 	s->up = upstream_pool_take(s->worker->pool, s->snap->generation,
-	    s->ep_index, s->host);
+	    s->ep_index, pool_key(s, key, sizeof(key)));
 	s->up_reused = s->up != NULL;
 	if (s->up != NULL) {
 		send_request(s);
@@ -1112,6 +1132,7 @@ static void
 start_tls(struct session *s, int fd, const struct sockaddr *sa)
 {
 	struct timeval tmo = connect_timeout(s);
+	char key[300];
 	struct bufferevent *bev;
 	SSL *ssl;
 
@@ -1126,7 +1147,7 @@ start_tls(struct session *s, int fd, const struct sockaddr *sa)
 		return;
 	}
 	s->up = upstream_conn_new(bev, sa, s->snap->generation, s->ep_index,
-	    s->host);
+	    pool_key(s, key, sizeof(key)));
 	if (s->up == NULL) {
 		bufferevent_free(bev);
 		reply_error(s, PE_INTERNAL, false, "out of memory");
@@ -1309,7 +1330,8 @@ response_done(struct session *s)
 {
 	bool reuse = s->req.keep_alive && s->resp.keep_alive &&
 	    evbuffer_get_length(bufferevent_get_input(s->up->bev)) == 0;
-	bool keep = s->req.keep_alive && s->resp.keep_alive;
+	bool keep = s->req.keep_alive && s->resp.keep_alive &&
+	    !s->worker->draining;
 
 	log_access(s, s->resp.status, NULL);
 	s->requests++;
@@ -1321,7 +1343,43 @@ response_done(struct session *s)
 	if (keep)
 		next_request(s);
 	else
-		finish(s, "connection not kept alive", false);
+		finish(s, s->worker->draining ? "draining" :
+		    "connection not kept alive", false);
+}
+
+static void
+session_drain(struct session *s)
+{
+	bool idle = s->state == SESSION_READ_HEAD &&
+	    evbuffer_get_length(bufferevent_get_input(s->down)) == 0;
+
+	switch (s->state) {
+	case SESSION_NEW:
+	case SESSION_PEEK_HELLO:
+	case SESSION_HANDSHAKE:
+	case SESSION_PROXY_HEAD:
+		session_close(s, "draining");
+		break;
+	case SESSION_READ_HEAD:
+		if (idle)
+			finish(s, "draining: idle", false);
+		/* else a request is arriving: it is served, then closed */
+		break;
+	default:
+		/* in flight: response_done() or answer() closes it */
+		break;
+	}
+}
+
+void
+session_drain_all(struct worker *w)
+{
+	struct session *s, *next;
+
+	for (s = TAILQ_FIRST(&w->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, link);
+		session_drain(s);
+	}
 }
 
 /* Scans chunked framing from offset from; returns the bytes it covered. */
@@ -1633,8 +1691,12 @@ read_connect(struct session *s)
 			return;
 		}
 	}
-	if (hostport_parse(s->req.target + 8, 0, &host, &port, &why) != 0 ||
-	    !host_name(host, strlen(host), false, s->proxy.host,
+	if (hostport_parse(s->req.target + 8, 0, &host, &port, &why) != 0) {
+		reply_error(s, PE_BAD_REQUEST, true, "the CONNECT target must "
+		    "be host:port (%s)", why);
+		return;
+	}
+	if (!host_name(host, strlen(host), false, s->proxy.host,
 	    sizeof(s->proxy.host)) ||
 	    (s->ep = config_endpoint_for_host(s->snap->cfg, s->proxy.host,
 	    strlen(s->proxy.host))) == NULL) {

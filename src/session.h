@@ -44,6 +44,13 @@ enum session_state {
 void session_new(struct worker *w, const struct conf_listener *l, int fd,
     const struct sockaddr *addr);
 
+/*
+ * The worker is draining: each idle keep-alive connection (or one that
+ * has not sent a request yet) is closed now; one with a request in flight
+ * is closed once its response is sent. Tunnels run until the deadline.
+ */
+void session_drain_all(struct worker *w);
+
 /* Ends the session now, whatever its state (worker shutdown). */
 void session_close(struct session *s, const char *reason);
 

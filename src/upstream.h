@@ -23,7 +23,8 @@ struct upstream_conn {
 	char addr_str[64]; /* "1.2.3.4:443" for logs */
 	unsigned generation;
 	size_t endpoint;
-	char name[256]; /* SNI and verified name */
+	char name[300]; /* pool key: the verified name, and the destination
+			   when the client chose it (session.c pool_key) */
 	unsigned requests; /* requests sent on it so far */
 	struct upstream_pool *pool; /* set while idle in the pool */
 	TAILQ_ENTRY(upstream_conn) link;

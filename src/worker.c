@@ -74,8 +74,80 @@ on_accept_error(struct evconnlistener *el, void *arg)
 void
 worker_session_closed(struct worker *w)
 {
+	if (w->draining) {
+		if (w->nsessions == 0)
+			event_base_loopbreak(w->base);
+		return;
+	}
 	if (w->nsessions + 1 == w->max_sessions)
 		pause_listeners(w, false);
+}
+
+static void
+close_listeners(struct worker *w)
+{
+	for (size_t i = 0; i < w->nlisteners; i++)
+		evconnlistener_free(w->listeners[i]);
+	w->nlisteners = 0;
+}
+
+/* The drain deadline: whatever is still open is cut. */
+static void
+on_drain_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->nsessions > 0)
+		log_warnx("worker %u: drain deadline (%u s): closing %u "
+		    "connection(s) still open", w->id, w->drain_timeout_s,
+		    w->nsessions);
+	event_active(w->stop_ev, EV_TIMEOUT, 0);
+}
+
+static void
+on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tmo = { .tv_sec = w->drain_timeout_s };
+
+	if (w->draining)
+		return;
+	w->draining = true;
+	close_listeners(w); /* a successor may bind them now */
+	healthcheck_free(w->hc);
+	w->hc = NULL;
+	evtimer_add(w->drain_deadline, &tmo);
+	session_drain_all(w);
+	if (w->nsessions == 0)
+		event_base_loopbreak(w->base);
+}
+
+static void
+on_ping(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	atomic_store(&w->pong, atomic_load(&w->ping));
+}
+
+void
+worker_ping(struct worker *w, unsigned seq)
+{
+	atomic_store(&w->ping, seq);
+	event_active(w->ping_ev, EV_TIMEOUT, 0);
+}
+
+bool
+worker_answered(const struct worker *w)
+{
+	return atomic_load(&w->pong) == atomic_load(&w->ping);
+}
+
+void
+worker_drain(struct worker *w, unsigned timeout_s)
+{
+	w->drain_timeout_s = timeout_s;
+	event_active(w->drain_ev, EV_TIMEOUT, 0);
 }
 
 static void
@@ -148,8 +220,12 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 	    cfg->limits.upstream_idle_timeout_s);
 	w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
 	w->reload_ev = event_new(w->base, -1, 0, on_reload, w);
+	w->drain_ev = event_new(w->base, -1, 0, on_drain, w);
+	w->ping_ev = event_new(w->base, -1, 0, on_ping, w);
+	w->drain_deadline = evtimer_new(w->base, on_drain_deadline, w);
 	if (w->resolver == NULL || w->pool == NULL || w->stop_ev == NULL ||
-	    w->reload_ev == NULL) {
+	    w->reload_ev == NULL || w->drain_ev == NULL ||
+	    w->drain_deadline == NULL || w->ping_ev == NULL) {
 		if (w->resolver != NULL)
 			snprintf(err, errlen, "out of memory");
 		worker_free(w);
@@ -237,6 +313,12 @@ worker_free(struct worker *w)
 		event_free(w->stop_ev);
 	if (w->reload_ev != NULL)
 		event_free(w->reload_ev);
+	if (w->drain_ev != NULL)
+		event_free(w->drain_ev);
+	if (w->ping_ev != NULL)
+		event_free(w->ping_ev);
+	if (w->drain_deadline != NULL)
+		event_free(w->drain_deadline);
 	snapshot_unref(w->reload_snap);
 	pthread_mutex_destroy(&w->reload_mu);
 	if (w->base != NULL)

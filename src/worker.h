@@ -10,6 +10,8 @@
 #define DDBGATE_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,7 +66,14 @@ struct worker {
 		uint64_t since_ms;
 	} auth_failures[WORKER_AUTH_SLOTS]; /* proxy-auth failures by client */
 	struct event *stop_ev;
+	struct event *drain_ev;
+	struct event *drain_deadline;
+	bool draining;		/* no accept; sessions close when done */
+	unsigned drain_timeout_s; /* set by worker_drain() */
 	struct event *reload_ev;
+	struct event *ping_ev;
+	atomic_uint ping;	/* last sequence number asked for */
+	atomic_uint pong;	/* last one the loop answered */
 	pthread_mutex_t reload_mu;
 	struct snapshot *reload_snap; /* handed over by worker_reload() */
 	pthread_t thread;
@@ -94,6 +103,21 @@ int worker_start(struct worker *w);
 /* Asks a worker (from any thread) to close its listeners and sessions
  * and leave its loop; then worker_join() waits for it. */
 void worker_stop(struct worker *w);
+
+/*
+ * Asks a worker (from any thread) to drain: close its listeners, close
+ * idle connections, let requests in flight finish, and leave its loop
+ * when no session is left or after timeout_s, whichever comes first.
+ */
+void worker_drain(struct worker *w, unsigned timeout_s);
+
+/*
+ * Liveness for the watchdog (from any thread): worker_ping() asks the
+ * loop to answer seq; worker_answered() tells whether it answered the
+ * last ping, i.e. the loop turned since.
+ */
+void worker_ping(struct worker *w, unsigned seq);
+bool worker_answered(const struct worker *w);
 void worker_join(struct worker *w);
 
 void worker_free(struct worker *w);

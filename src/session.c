@@ -83,6 +83,7 @@ struct session {
 	size_t ep_index;
 	unsigned requests;	   /* requests completed */
 	bool bad_sni;		   /* SNI present but not a host name */
+	bool sni_mismatch;	   /* connect: SNI is not the CONNECT host */
 	struct event *linger;	   /* CLOSING: discarding client input
 				      until this fires; owned */
 	uint64_t linger_bytes;
@@ -638,8 +639,10 @@ check_host(struct session *s, const struct http1_request *r)
 	char h[256];
 
 	if (s->bad_sni) {
-		reply_error(s, PE_MISDIRECTED, true, "the TLS server name is "
-		    "not a host name this gateway serves");
+		reply_error(s, PE_MISDIRECTED, true, "%s", s->sni_mismatch ?
+		    "the TLS server name differs from the CONNECT host" :
+		    "the TLS server name is not a host name this gateway "
+		    "serves");
 		return false;
 	}
 	if (r->host == NULL ||
@@ -2016,6 +2019,7 @@ handshake_done(struct session *s)
 		    "CONNECT host %s", name, s->proxy.host);
 		s->host[0] = '\0';
 		s->bad_sni = true;
+		s->sni_mismatch = true;
 	} else if (sni != NULL) {
 		snprintf(s->host, sizeof(s->host), "%s", name);
 	}

@@ -35,8 +35,14 @@ fail() {
 skip() { printf '\nSKIP: %s\n' "$*"; exit 77; }
 step() { echo "--- $*"; }
 
+# at_case_end CMD... — run CMD when the case ends, whatever happens (e.g. to
+# remove the firewall rules it added), before its processes are stopped.
+CASE_ATEXIT=()
+at_case_end() { CASE_ATEXIT+=("$(printf '%q ' "$@")"); }
+
 case_cleanup() {
-	local p
+	local p c
+	for c in "${CASE_ATEXIT[@]}"; do eval "$c" || echo "cleanup failed: $c"; done
 	for p in "${CASE_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -564,3 +570,261 @@ expect_from() {
 
 # now_ms — wall-clock milliseconds (for timing bounds).
 now_ms() { date +%s%3N; }
+
+# --- cases 100-119: connect and transparent listeners ------------------------
+# Case 1NN runs its own ddbgate (a "connect gateway") with its connect
+# listener on 127.0.1.1NN:$CONNECT_PORT (and, when it needs one, a
+# transparent listener on 127.0.1.1NN:$TRANSPARENT_PORT or an sni listener
+# on 127.0.1.1NN:$GW_PORT), its own gateway CA made by `ddbgate ca init`
+# (so every certificate it serves to clients is minted), its access log on
+# stdout ($LGW_OUT) and its audit log in $CGW_AUDIT.  Stopped by lgw_stop
+# (exit 0 within 10 s of SIGTERM) or, whatever happens, when the case ends.
+export CONNECT_PORT=3128 TRANSPARENT_PORT=8443
+CGW_AUDIT="$CASE_TMP/lgw-audit.out" # cgw_expect_no_item_data searches it
+CGW_CA="$CASE_TMP/ca/ca.pem"
+
+# cgw_head [DNS-SERVER] — the common part of a connect gateway's
+# configuration (region, the CA files, resolver = DNS-SERVER or run.sh's
+# dnsmasq, logs, metrics off, limits); the case appends listeners: and
+# endpoints: (lgw_endpoint) and any other top-level key.
+cgw_head() {
+	cat <<YAML
+# case-local connect gateway ($(basename "$CASE_TMP" .d))
+region: us-east-1
+tls:
+  ca_cert: $CASE_TMP/ca/ca.pem
+  ca_key: $CASE_TMP/ca/ca.key
+resolver:
+  servers: ["${1:-$DNS}"]
+  timeout_ms: 500
+access_log:
+  path: "-"
+audit:
+  path: $CGW_AUDIT
+metrics:
+  address: "off"
+limits:
+  upstream_timeout_s: 5
+YAML
+}
+
+# cgw_ca CFG — the case's gateway CA: `ddbgate ca init --dir $CASE_TMP/ca -c CFG`
+# (name-constrained to the domains of CFG's endpoint hosts); its output in
+# $CASE_TMP/ca-init.out.
+cgw_ca() {
+	"$DDBGATE" ca init --dir "$CASE_TMP/ca" -c "$1" >"$CASE_TMP/ca-init.out" 2>&1 ||
+		fail "ddbgate ca init failed: $(cat "$CASE_TMP/ca-init.out")"
+	[ -s "$CGW_CA" ] || fail "ddbgate ca init wrote no $CGW_CA"
+}
+
+# cgw_start IP CFG [PORT [RUN-ARGS...]] — check and run the connect gateway
+# of CFG (the listener to wait for: IP:PORT, default $CONNECT_PORT; RUN-ARGS
+# e.g. -d).  Sets LGW_PID, LGW_ERR, LGW_OUT (lgw_stop works), CGW_IP and
+# CGW_PROXY (http://IP:3128).
+cgw_start() {
+	local ip=$1 cfg=$2 port=${3:-$CONNECT_PORT} out
+	FAIL_SHOW+=("$cfg" "$CGW_AUDIT")
+	out=$(timeout 10 "$DDBGATE" check -c "$cfg" 2>&1) ||
+		{ echo "$out" | tail -n 20; fail "ddbgate check rejects the case's configuration"; }
+	LGW_ERR="$CASE_TMP/lgw.err" LGW_OUT="$CASE_TMP/lgw.out"
+	FAIL_SHOW+=("$LGW_ERR" "$LGW_OUT")
+	start_ddbgate "$cfg" "$CASE_TMP/lgw" "$ip" "$port" "${@:4}"
+	LGW_PID=$BG_PID
+	CGW_IP=$ip
+	CGW_PROXY="http://$ip:$CONNECT_PORT"
+}
+
+# cgw_request HOST[:PORT] TARGET BODY [CURL-ARGS...] — one SigV4-signed DynamoDB
+# call with curl through the connect gateway (curl -x: CONNECT HOST:443,
+# then TLS with SNI HOST, verified against the case's CA).  Like gw_request:
+# sets RESP_STATUS (the tunnelled response's) and CONNECT_STATUS (the
+# proxy's answer to CONNECT); $CASE_TMP/resp.{headers,body}.
+cgw_request() {
+	local host=$1 target=$2 body=$3 codes
+	shift 3
+	: >"$CASE_TMP/resp.headers"
+	: >"$CASE_TMP/resp.body"
+	codes=$(curl -sS --max-time "${CURL_MAX_TIME:-20}" --proxy "${CURL_PROXY:-$CGW_PROXY}" \
+		--suppress-connect-headers --cacert "$CGW_CA" \
+		--aws-sigv4 "aws:amz:us-east-1:dynamodb" --user "$AKID:$SECRET" \
+		-H "X-Amz-Target: $target" -H "Content-Type: application/x-amz-json-1.0" \
+		--data-binary "$body" -D "$CASE_TMP/resp.headers" -o "$CASE_TMP/resp.body" \
+		-w '%{http_code} %{http_connect}' "$@" "https://$host/" 2>"$CASE_TMP/curl.err")
+	RESP_STATUS=${codes% *}
+	CONNECT_STATUS=${codes#* }
+	[[ $host == *:* ]] || host="$host:443"
+	echo "CONNECT $host -> $CONNECT_STATUS; $target -> $RESP_STATUS $(head -c 300 "$CASE_TMP/resp.body")"
+}
+
+# proxy_send TEXT [proxyclient.py ARGS...] — send TEXT (printf %b escapes:
+# write \r\n) in one write to the connect gateway, read its answer into
+# $CASE_TMP/resp.{headers,body} (for expect_status, expect_proxy_error,
+# header), then how the connection ended.  Sets RESP_STATUS ("none" when
+# nothing came back) and PROXY_END (eof, reset or timeout).
+proxy_send() {
+	local text=$1
+	shift
+	printf '%b' "$text" >"$CASE_TMP/proxy.in"
+	: >"$CASE_TMP/resp.headers"
+	: >"$CASE_TMP/resp.body"
+	: >"$CASE_TMP/curl.err"
+	/usr/bin/python3 "$IT_DIR/proxyclient.py" --connect "$CGW_IP:$CONNECT_PORT" --in "$CASE_TMP/proxy.in" \
+		--save-dir "$CASE_TMP" "$@" >"$CASE_TMP/proxy.jsonl" 2>&1
+	echo "proxy client sent $(head -n 1 "$CASE_TMP/proxy.in" | tr -d '\r'), got:"
+	sed 's/^/  /' "$CASE_TMP/proxy.jsonl"
+	RESP_STATUS=$("$IT_DIR/jsonq.py" <(head -n 1 "$CASE_TMP/proxy.jsonl") "d['status'] if d['status'] is not None else 'none'" 2>/dev/null) ||
+		fail "the proxy client failed: $(cat "$CASE_TMP/proxy.jsonl")"
+	PROXY_END=$(grep -h '"end"' "$CASE_TMP/proxy.jsonl" | tail -n 1 | /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["end"])' 2>/dev/null)
+}
+
+# expect_closed — the last proxy_send's connection was closed by the gateway
+# right after its answer (FIN or reset; not still open after 5 s).
+expect_closed() {
+	case "$PROXY_END" in
+	eof | reset) echo "the gateway closed the connection ($PROXY_END)" ;;
+	*) fail "the gateway did not close the connection after its answer (end: ${PROXY_END:-unknown})" ;;
+	esac
+}
+
+# cgw_audit_mark — lines in the audit log now.
+cgw_audit_mark() { log_mark "$CGW_AUDIT"; }
+
+# _jsonl_scan FILE first|count MARK EXPR — see cgw_audit_find / cgw_audit_count.
+_jsonl_scan() {
+	/usr/bin/python3 - "$@" <<'PY'
+import json, sys
+path, mode, mark, expr = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+try:
+    lines = open(path, encoding="utf-8", errors="replace").read().splitlines()[mark:]
+except FileNotFoundError:
+    lines = []
+n = 0
+for line in lines:
+    try:
+        d = json.loads(line)
+    except ValueError:
+        print("not a JSON line in the audit log: %r" % line[:300])
+        sys.exit(3)
+    try:
+        ok = eval(expr, {"d": d})
+    except Exception:
+        ok = False
+    if ok:
+        n += 1
+        if mode == "first":
+            print(line)
+            sys.exit(0)
+if mode == "count":
+    print(n)
+    sys.exit(0)
+sys.exit(1)
+PY
+}
+
+# cgw_audit_expect MARK EXPR WHAT — within 3 s, an audit line after MARK
+# with EXPR true (d = the line's JSON), else fail WHAT; the line is left in
+# $CASE_TMP/audit.line (for cgw_audit_check) and printed.
+cgw_audit_expect() {
+	local out rc
+	for _ in $(seq 1 30); do
+		out=$(_jsonl_scan "$CGW_AUDIT" first "$1" "$2")
+		rc=$?
+		[ "$rc" = 3 ] && fail "$out"
+		if [ "$rc" = 0 ]; then
+			printf '%s\n' "$out" >"$CASE_TMP/audit.line"
+			echo "audit: $out"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "audit lines since the mark:"
+	log_since "$CGW_AUDIT" "$1" | sed 's/^/  /'
+	fail "$3 (no audit line with $2)"
+}
+
+# cgw_audit_count MARK EXPR — how many audit lines after MARK have EXPR true.
+cgw_audit_count() { _jsonl_scan "$CGW_AUDIT" count "$1" "$2"; }
+
+# cgw_audit_check EXPR WHAT — the line cgw_audit_expect left satisfies EXPR.
+cgw_audit_check() {
+	/usr/bin/python3 -c 'import json, sys
+d = json.loads(open(sys.argv[1]).read())
+sys.exit(0 if eval(sys.argv[2], {"d": d}) else 2)' "$CASE_TMP/audit.line" "$1" ||
+		fail "$2: audit line $(cat "$CASE_TMP/audit.line") does not satisfy $1"
+}
+
+# lgw_alog_expect MARK ERE... — within 3 s, a line of the case-local
+# gateway's access log ($LGW_OUT) after MARK matches every ERE; printed.
+lgw_alog_expect() {
+	local mark=$1 line ok re
+	shift
+	for _ in $(seq 1 30); do
+		while IFS= read -r line; do
+			ok=1
+			for re in "$@"; do
+				echo "$line" | grep -Eq -- "$re" || { ok=0; break; }
+			done
+			if [ "$ok" = 1 ]; then
+				echo "access log: $line"
+				return 0
+			fi
+		done < <(log_since "$LGW_OUT" "$mark")
+		sleep 0.1
+	done
+	echo "access log lines since the mark:"
+	log_since "$LGW_OUT" "$mark" | sed 's/^/  /'
+	fail "no access-log line matching all of: $*"
+}
+
+# lgw_alog_count MARK ERE... — access-log lines after MARK matching every ERE.
+lgw_alog_count() {
+	local mark=$1 line ok re n=0
+	shift
+	while IFS= read -r line; do
+		ok=1
+		for re in "$@"; do
+			echo "$line" | grep -Eq -- "$re" || { ok=0; break; }
+		done
+		[ "$ok" = 1 ] && n=$((n + 1))
+	done < <(log_since "$LGW_OUT" "$mark")
+	echo "$n"
+}
+
+# direct_ddb TARGET BODY — a signed call straight to dynalite's TLS front
+# (stunnel 127.0.0.21:8443, no ddbgate), to set up tables and to read what
+# really reached dynalite.  Sets RESP_STATUS; $CASE_TMP/resp.{headers,body}.
+direct_ddb() {
+	local h=dynamodb.us-east-1.amazonaws.com
+	: >"$CASE_TMP/resp.headers"
+	: >"$CASE_TMP/resp.body"
+	RESP_STATUS=$(curl -sS --max-time 10 --resolve "$h:$UP_PORT:127.0.0.21" --cacert "$PKI/upstream-ca.pem" \
+		--aws-sigv4 "aws:amz:us-east-1:dynamodb" --user "$AKID:$SECRET" \
+		-H "X-Amz-Target: $1" -H "Content-Type: application/x-amz-json-1.0" \
+		--data-binary "$2" -D "$CASE_TMP/resp.headers" -o "$CASE_TMP/resp.body" \
+		-w '%{http_code}' "https://$h:$UP_PORT/" 2>"$CASE_TMP/curl.err")
+	echo "direct $1 -> $RESP_STATUS $(head -c 300 "$CASE_TMP/resp.body")"
+}
+
+# with_private_hosts HOSTS-FILE CMD... — like with_hosts, with the given
+# /etc/hosts (e.g. the AWS names -> an address where nothing listens, so a
+# client that bypassed its proxy would fail rather than reach a gateway).
+with_private_hosts() {
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	unshare --mount sh -c 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"' \
+		with_hosts "$1" "$CLIENT_RESOLV" "${@:2}"
+}
+
+# cgw_expect_no_item_data — no SECRET-ITEM-VALUE (the prefix of every item
+# value the cases write) in the case-local gateway's access log, process log
+# or audit log.
+cgw_expect_no_item_data() {
+	local f
+	sleep 0.3 # let the gateway's last lines land
+	for f in "$LGW_OUT" "$LGW_ERR" "$CGW_AUDIT"; do
+		[ -f "$f" ] || continue
+		if grep -n -F 'SECRET-ITEM-VALUE' "$f"; then
+			fail "item data (SECRET-ITEM-VALUE...) appears in $f"
+		fi
+	done
+	echo "no item data in $LGW_OUT, $LGW_ERR, $CGW_AUDIT"
+}

@@ -31,7 +31,8 @@ REPO=$(cd "$IT_DIR/../.." && pwd)
 # --- arguments ---------------------------------------------------------------
 # The first argument is BUILD_DIR when it is a directory, contains a "/", or
 # names no case; the rest select cases.
-is_case() { compgen -G "$IT_DIR/cases/[0-9][0-9]-$1.sh" >/dev/null; }
+# Case files are cases/NN-name.sh or cases/NNN-name.sh (100 and up).
+is_case() { compgen -G "$IT_DIR/cases/[0-9][0-9]-$1.sh" >/dev/null || compgen -G "$IT_DIR/cases/[0-9][0-9][0-9]-$1.sh" >/dev/null; }
 BUILD_DIR="$REPO/build"
 if [ -n "${DDBGATE_IT_BUILD_DIR:-}" ]; then
 	BUILD_DIR=$DDBGATE_IT_BUILD_DIR # re-executed in the namespace
@@ -330,7 +331,7 @@ setup_infra() {
 }
 
 # --- cases ---------------------------------------------------------------------------
-case_name() { local b; b=$(basename "$1" .sh); echo "${b#[0-9][0-9]-}"; }
+case_name() { local b; b=$(basename "$1" .sh); b=${b#[0-9][0-9]-}; echo "${b#[0-9][0-9][0-9]-}"; }
 case_field() { sed -n "s/^# $2:[[:space:]]*//p" "$1" | head -n 1; }
 
 selected() {
@@ -439,7 +440,8 @@ else
 	report_fail ddbgate-binary "not found or not executable: $DDBGATE"
 fi
 
-for f in "$IT_DIR"/cases/[0-9][0-9]-*.sh; do
+# two-digit cases first, then three-digit ones: numeric order
+for f in "$IT_DIR"/cases/[0-9][0-9]-*.sh "$IT_DIR"/cases/[0-9][0-9][0-9]-*.sh; do
 	[ -f "$f" ] || continue
 	selected "$(case_name "$f")" || continue
 	run_case "$f"

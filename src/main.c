@@ -155,6 +155,8 @@ struct server {
 	struct addrhealth *health;
 	struct event_base *base;
 	struct event *watchdog;
+	char *access_log_path; /* as opened at start; NULL = none */
+	char *audit_log_path;
 	unsigned ping; /* watchdog sequence */
 	bool stopping;
 };
@@ -264,6 +266,8 @@ reload(struct server *srv)
 	sdnotify("READY=1\nSTATUS=serving generation %u", snap->generation);
 }
 
+static void reopen_logs(struct server *srv);
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -271,6 +275,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	if (sig == SIGHUP) {
 		reload(srv);
+		return;
+	}
+	if (sig == SIGUSR1) {
+		reopen_logs(srv);
 		return;
 	}
 	if (srv->stopping)
@@ -335,6 +343,32 @@ log_serving(const struct server *srv)
 }
 
 /*
+ * SIGUSR1, after logrotate moved the files: reopen them under their names.
+ * freopen() takes the stream's lock, so workers writing a line at the same
+ * moment finish it in the old file or start it in the new one.
+ */
+static void
+reopen_one(FILE *f, const char *path, const char *what)
+{
+	if (f == NULL || f == stdout || path == NULL ||
+	    strcmp(path, "-") == 0)
+		return;
+	if (freopen(path, "ae", f) == NULL)
+		log_warn("SIGUSR1: cannot reopen %s %s", what, path);
+	else
+		setvbuf(f, NULL, _IOLBF, 0);
+}
+
+static void
+reopen_logs(struct server *srv)
+{
+	reopen_one(srv->access_log, srv->access_log_path, "access log");
+	reopen_one(srv->audit_log, srv->audit_log_path, "audit log");
+	log_info("SIGUSR1: log files reopened (access %s, audit %s)",
+	    srv->access_log_path, srv->audit_log_path);
+}
+
+/*
  * WATCHDOG=1 only while every worker's loop answers: a worker stuck in a
  * call that should never block makes the service manager restart us.
  */
@@ -377,8 +411,8 @@ cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
 	struct server srv = { 0 };
-	struct event *sigs[3];
-	const int signums[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct event *sigs[4];
+	const int signums[4] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 	char err[CONFIG_ERR_MAX + 256];
 	int rc;
 
@@ -396,6 +430,8 @@ cmd_run(int argc, char **argv)
 		fatal("cannot start: access_log.path %s",
 		    srv.snap->cfg->access_log.path);
 	srv.audit_log = audit_open(srv.snap->cfg->audit.path);
+	srv.access_log_path = xstrdup(srv.snap->cfg->access_log.path);
+	srv.audit_log_path = xstrdup(srv.snap->cfg->audit.path);
 	if (srv.audit_log == NULL && errno != 0)
 		fatal("cannot start: audit.path %s", srv.snap->cfg->audit.path);
 	srv.config_path = o.config;
@@ -405,7 +441,7 @@ cmd_run(int argc, char **argv)
 		fatalx("cannot start: out of memory");
 	if ((srv.base = event_base_new()) == NULL)
 		fatalx("cannot create the main event base");
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		sigs[i] = evsignal_new(srv.base, signums[i], on_signal, &srv);
 		evsignal_add(sigs[i], NULL);
 	}
@@ -420,12 +456,14 @@ cmd_run(int argc, char **argv)
 		worker_join(srv.workers[i]);
 		worker_free(srv.workers[i]);
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);
 	if (srv.watchdog != NULL)
 		event_free(srv.watchdog);
 	event_base_free(srv.base);
 	snapshot_unref(srv.snap);
+	free(srv.access_log_path);
+	free(srv.audit_log_path);
 	replay_free(srv.replay);
 	dnscache_free(srv.dns);
 	addrhealth_free(srv.health);

@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ares.h>
@@ -19,21 +21,28 @@
 #include <jansson.h>
 #include <nghttp2/nghttp2.h>
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 #include <yaml.h>
 
 #include "access_log.h"
 #include "addrhealth.h"
 #include "audit.h"
+#include "ca.h"
 #include "ca_cli.h"
+#include "cidr.h"
 #include "config.h"
 #include "dnscache.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy_cli.h"
 #include "replay.h"
 #include "resolver.h"
 #include "sdnotify.h"
+#include "session.h"
 #include "snapshot.h"
+#include "tls_server.h"
+#include "upstream.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -153,6 +162,8 @@ struct server {
 	struct replay_cache *replay;
 	struct dnscache *dns;
 	struct addrhealth *health;
+	struct metrics *metrics;
+	pthread_mutex_t snap_mu; /* guards snap for the metrics writers */
 	struct event_base *base;
 	struct event *watchdog;
 	char *access_log_path; /* as opened at start; NULL = none */
@@ -238,6 +249,7 @@ reload(struct server *srv)
 	if (snap == NULL) {
 		log_warnx("reload failed, still serving generation %u: %s",
 		    srv->snap->generation, err);
+		metrics_reload(srv->metrics, "failed");
 		sdnotify("READY=1\nSTATUS=reload failed, serving generation "
 		    "%u: %.200s", srv->snap->generation, err);
 		return;
@@ -248,6 +260,7 @@ reload(struct server *srv)
 		    srv->snap->generation, err);
 		sdnotify("READY=1\nSTATUS=reload refused, serving generation "
 		    "%u", srv->snap->generation);
+		metrics_reload(srv->metrics, "refused");
 		snapshot_unref(snap);
 		return;
 	}
@@ -258,8 +271,11 @@ reload(struct server *srv)
 	dnscache_retain(srv->dns, servers_changed, name_in_use, snap->cfg);
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		worker_reload(srv->workers[i], snap);
+	pthread_mutex_lock(&srv->snap_mu);
 	snapshot_unref(srv->snap);
 	srv->snap = snap;
+	pthread_mutex_unlock(&srv->snap_mu);
+	metrics_reload(srv->metrics, "ok");
 	log_info("reloaded: serving generation %u from %s%s", snap->generation,
 	    snap->cfg->path, servers_changed ? "; resolvers changed, DNS "
 	    "cache flushed" : "");
@@ -288,6 +304,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	    "in flight", strsignal((int)sig),
 	    srv->snap->cfg->limits.drain_timeout_s);
 	sdnotify("STOPPING=1\nSTATUS=draining");
+	metrics_set_ready(srv->metrics, false);
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		worker_drain(srv->workers[i], srv->snap->cfg->limits
 		    .drain_timeout_s);
@@ -306,6 +323,7 @@ start_workers(struct server *srv, char *err, size_t errlen)
 		.replay = srv->replay,
 		.dns = srv->dns,
 		.health = srv->health,
+		.metrics = srv->metrics,
 	};
 
 	for (unsigned i = 0; i < n; i++) {
@@ -366,6 +384,105 @@ reopen_logs(struct server *srv)
 	reopen_one(srv->audit_log, srv->audit_log_path, "audit log");
 	log_info("SIGUSR1: log files reopened (access %s, audit %s)",
 	    srv->access_log_path, srv->audit_log_path);
+}
+
+/* ---- gauges read at scrape time (the admin listener's thread) ------ */
+
+static void
+write_expiry(void *arg, const char *path, time_t not_after)
+{
+	FILE *out = arg;
+
+	fputs("ddbgate_certificate_expiry_seconds{file=\"", out);
+	metrics_label(out, path);
+	fprintf(out, "\"} %lld\n", (long long)not_after);
+}
+
+static void
+write_server_gauges(void *arg, FILE *out)
+{
+	struct server *srv = arg;
+	struct snapshot *snap;
+	struct tm tm;
+	size_t idle = 0;
+
+	pthread_mutex_lock(&srv->snap_mu);
+	snap = snapshot_ref(srv->snap);
+	pthread_mutex_unlock(&srv->snap_mu);
+	fprintf(out, "# HELP ddbgate_config_generation The configuration "
+	    "generation being served (1 at start, +1 per good reload).\n"
+	    "# TYPE ddbgate_config_generation gauge\n"
+	    "ddbgate_config_generation %u\n", snap->generation);
+	fprintf(out, "# HELP ddbgate_certificate_expiry_seconds When each "
+	    "static certificate and the gateway CA expire (Unix time).\n"
+	    "# TYPE ddbgate_certificate_expiry_seconds gauge\n");
+	tls_server_foreach_expiry(snap->tls_server, write_expiry, out);
+	if (snap->ca != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(
+	    ca_certificate(snap->ca)), &tm) == 1)
+		write_expiry(out, snap->cfg->tls.ca_cert, timegm(&tm));
+	snapshot_unref(snap);
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		idle += upstream_pool_idle(srv->workers[i]->pool);
+	fprintf(out, "# HELP ddbgate_upstream_pool_idle Idle verified "
+	    "upstream connections in the pools of all workers.\n"
+	    "# TYPE ddbgate_upstream_pool_idle gauge\n"
+	    "ddbgate_upstream_pool_idle %zu\n", idle);
+	fprintf(out, "# HELP ddbgate_egress_refusals_since_start_total "
+	    "Upstream addresses the egress guard refused.\n"
+	    "# TYPE ddbgate_egress_refusals_since_start_total counter\n"
+	    "ddbgate_egress_refusals_since_start_total %lu\n",
+	    session_egress_refusals());
+}
+
+static void
+write_dns_gauges(void *arg, FILE *out)
+{
+	struct dnscache_stats st;
+
+	dnscache_stats(arg, &st);
+	fprintf(out,
+	    "# HELP ddbgate_dns_cache_lookups_total DNS cache look-ups by "
+	    "result.\n"
+	    "# TYPE ddbgate_dns_cache_lookups_total counter\n"
+	    "ddbgate_dns_cache_lookups_total{result=\"hit\"} %llu\n"
+	    "ddbgate_dns_cache_lookups_total{result=\"negative_hit\"} %llu\n"
+	    "ddbgate_dns_cache_lookups_total{result=\"miss\"} %llu\n"
+	    "ddbgate_dns_cache_lookups_total{result=\"coalesced\"} %llu\n"
+	    "# HELP ddbgate_dns_query_failures_total Queries every resolver "
+	    "failed (timeout, SERVFAIL, refused).\n"
+	    "# TYPE ddbgate_dns_query_failures_total counter\n"
+	    "ddbgate_dns_query_failures_total %llu\n"
+	    "# HELP ddbgate_dns_stale_answers_total Answers served stale.\n"
+	    "# TYPE ddbgate_dns_stale_answers_total counter\n"
+	    "ddbgate_dns_stale_answers_total %llu\n"
+	    "# HELP ddbgate_dns_cache_entries Names in the DNS cache.\n"
+	    "# TYPE ddbgate_dns_cache_entries gauge\n"
+	    "ddbgate_dns_cache_entries %zu\n",
+	    (unsigned long long)st.hits, (unsigned long long)st.negative_hits,
+	    (unsigned long long)st.misses, (unsigned long long)st.coalesced,
+	    (unsigned long long)st.failures,
+	    (unsigned long long)st.stale_served, st.entries);
+}
+
+static void
+write_address(void *arg, const struct addrhealth_info *info)
+{
+	FILE *out = arg;
+	char a[64];
+
+	sockaddr_format((const struct sockaddr *)&info->addr, a, sizeof(a));
+	fprintf(out, "ddbgate_upstream_address_up{address=\"%s\",source=\"%s\"} "
+	    "%d\n", a, info->source == ADDRHEALTH_CHECK ? "check" : "request",
+	    info->up ? 1 : 0);
+}
+
+static void
+write_health_gauges(void *arg, FILE *out)
+{
+	fprintf(out, "# HELP ddbgate_upstream_address_up Upstream addresses "
+	    "that failed or are health-checked: 1 up, 0 down.\n"
+	    "# TYPE ddbgate_upstream_address_up gauge\n");
+	addrhealth_foreach(arg, write_address, out);
 }
 
 /*
@@ -435,7 +552,9 @@ cmd_run(int argc, char **argv)
 	if (srv.audit_log == NULL && errno != 0)
 		fatal("cannot start: audit.path %s", srv.snap->cfg->audit.path);
 	srv.config_path = o.config;
-	if ((srv.replay = replay_new()) == NULL ||
+	pthread_mutex_init(&srv.snap_mu, NULL);
+	if ((srv.metrics = metrics_new()) == NULL ||
+	    (srv.replay = replay_new()) == NULL ||
 	    (srv.dns = dnscache_new()) == NULL ||
 	    (srv.health = addrhealth_new()) == NULL)
 		fatalx("cannot start: out of memory");
@@ -447,6 +566,18 @@ cmd_run(int argc, char **argv)
 	}
 	if (start_workers(&srv, err, sizeof(err)) != 0)
 		fatalx("cannot start: %s", err);
+	metrics_add_writer(srv.metrics, write_server_gauges, &srv);
+	metrics_add_writer(srv.metrics, write_dns_gauges, srv.dns);
+	metrics_add_writer(srv.metrics, write_health_gauges, srv.health);
+	if (srv.snap->cfg->metrics.address != NULL) {
+		if (metrics_listen(srv.metrics, srv.base,
+		    srv.snap->cfg->metrics.address, err, sizeof(err)) != 0)
+			fatalx("cannot start: metrics.address %s: %s",
+			    srv.snap->cfg->metrics.address, err);
+		log_info("metrics on http://%s/metrics (also /healthz, "
+		    "/readyz)", srv.snap->cfg->metrics.address);
+	}
+	metrics_set_ready(srv.metrics, true);
 	log_serving(&srv);
 	start_watchdog(&srv);
 	sdnotify("READY=1\nSTATUS=serving %zu endpoint(s), generation %u",
@@ -460,6 +591,7 @@ cmd_run(int argc, char **argv)
 		event_free(sigs[i]);
 	if (srv.watchdog != NULL)
 		event_free(srv.watchdog);
+	metrics_free(srv.metrics); /* its listener lives on srv.base */
 	event_base_free(srv.base);
 	snapshot_unref(srv.snap);
 	free(srv.access_log_path);

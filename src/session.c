@@ -38,6 +38,7 @@
 #include "enforce.h"
 #include "http1.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxy_error.h"
 #include "proxyauth.h"
 #include "request.h"
@@ -138,6 +139,7 @@ struct session {
 		struct http1_chunked chunked;
 		bool keep_alive;
 		uint64_t bytes;
+		struct timespec up_start; /* request written upstream */
 	} resp;
 };
 
@@ -286,6 +288,10 @@ log_request(struct session *s, int status, const char *error,
 
 	access_log_write(s->worker->access_log, &r);
 	write_audit(s, status, reason ? reason : error, r.latency_us);
+	metrics_request(s->worker->metrics, s->ep ? s->ep->name : "-",
+	    s->verdict.classified ? s->verdict.cls.operation : NULL,
+	    s->verdict.decision ? s->verdict.decision : "error", status,
+	    r.latency_us, elapsed_us(&s->resp.up_start));
 }
 
 static void
@@ -335,6 +341,8 @@ session_close(struct session *s, const char *reason)
 	if (s->plain || s->down == NULL)
 		close(s->fd); /* not owned by a TLS bufferevent */
 	TAILQ_REMOVE(&s->worker->sessions, s, link);
+	metrics_connection(s->worker->metrics,
+	    config_mode_name(s->listener->mode), -1);
 	s->worker->nsessions--;
 	worker_session_closed(s->worker);
 	snapshot_unref(s->snap);
@@ -858,6 +866,7 @@ send_request(struct session *s)
 
 	set_state(s, SESSION_WAIT_RESPONSE);
 	memset(&s->resp, 0, sizeof(s->resp));
+	clock_gettime(CLOCK_MONOTONIC, &s->resp.up_start);
 	s->up->requests++;
 	bufferevent_setcb(s->up->bev, on_up_read, NULL, on_up_event, s);
 	bufferevent_set_timeouts(s->up->bev, &tmo, &tmo);
@@ -961,6 +970,7 @@ guard_refused(struct session *s, const char *name, const struct sockaddr *sa)
 	char a[64], rule[256];
 	unsigned long n = atomic_fetch_add(&egress_refusals, 1) + 1;
 
+	metrics_egress_refusal(s->worker->metrics, s->ep->name);
 	sockaddr_format_ip(sa, a, sizeof(a));
 	format_cidrs(s->ep, rule, sizeof(rule));
 	slog(s, LOG_LEVEL_WARNING, "egress guard: %s resolved to %s, outside "
@@ -1255,6 +1265,9 @@ tls_failed(struct session *s, short what)
 	ERR_clear_error();
 	upstream_conn_free(s->up);
 	s->up = NULL;
+	metrics_tls_failure(s->worker->metrics, "upstream",
+	    (what & BEV_EVENT_TIMEOUT) ? "timeout" : cert ? "certificate" :
+	    "protocol");
 	if (what & BEV_EVENT_TIMEOUT)
 		attempt_failed(s, PE_CONNECTION_TIMEOUT, "upstream TLS "
 		    "handshake with %s (%s) timed out", addr, s->host);
@@ -1898,6 +1911,8 @@ tunnel_end(struct session *s, const char *why)
 
 	access_log_write(s->worker->access_log, &r);
 	audit_write(s->worker->audit_log, &a);
+	metrics_request(s->worker->metrics, s->ep->name, "CONNECT", "tunnel",
+	    200, r.latency_us, r.latency_us);
 	slog(s, LOG_LEVEL_DEBUG, "tunnel to %s closed (%s): %llu bytes up, "
 	    "%llu down", s->up_addr, why, (unsigned long long)s->tun.up_bytes,
 	    (unsigned long long)s->tun.down_bytes);
@@ -2080,6 +2095,11 @@ client_tls_failed(struct session *s)
 		ERR_error_string_n(e, reason, sizeof(reason));
 	ERR_clear_error();
 	slog(s, LOG_LEVEL_INFO, "client TLS handshake failed: %s", reason);
+	metrics_tls_failure(s->worker->metrics, "client", e == 0 ? "closed" :
+	    ERR_GET_REASON(e) == SSL_R_NO_SHARED_CIPHER ? "no_shared_cipher" :
+	    ERR_GET_REASON(e) == SSL_R_UNSUPPORTED_PROTOCOL ?
+	    "unsupported_protocol" : ERR_GET_REASON(e) ==
+	    SSL_R_WRONG_VERSION_NUMBER ? "wrong_version" : "protocol");
 	session_close(s, "client TLS handshake failed");
 }
 
@@ -2214,6 +2234,7 @@ session_new(struct worker *w, const struct conf_listener *l, int fd,
 	memcpy(&s->client_addr, addr, addr->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
+	metrics_connection(w->metrics, config_mode_name(l->mode), 1);
 	w->nsessions++;
 	s->resume = event_new(w->base, -1, 0, on_resume, s);
 	s->deadline = evtimer_new(w->base, on_request_deadline, s);

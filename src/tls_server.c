@@ -432,6 +432,19 @@ tls_server_ssl_new(struct tls_server *ts, const char *name_hint)
 	return ssl;
 }
 
+void
+tls_server_foreach_expiry(const struct tls_server *ts,
+    void (*fn)(void *arg, const char *path, time_t not_after), void *arg)
+{
+	for (size_t i = 0; i < ts->ncerts; i++) {
+		struct tm tm;
+
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(ts->certs[i].leaf),
+		    &tm) == 1)
+			fn(arg, ts->certs[i].path, timegm(&tm));
+	}
+}
+
 size_t
 tls_server_certificate_count(const struct tls_server *ts)
 {

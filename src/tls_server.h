@@ -11,6 +11,8 @@
 #define DDBGATE_TLS_SERVER_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <time.h>
 #include <openssl/ssl.h>
 
 struct config;
@@ -36,6 +38,11 @@ SSL *tls_server_ssl_new(struct tls_server *ts, const char *name_hint);
 
 /* How many static certificates are loaded (for `ddbgate check`). */
 size_t tls_server_certificate_count(const struct tls_server *ts);
+
+/* Calls fn with each static certificate's file and expiry (seconds
+ * since the epoch). */
+void tls_server_foreach_expiry(const struct tls_server *ts,
+    void (*fn)(void *arg, const char *path, time_t not_after), void *arg);
 
 /* Writes one line per static certificate: file, names, expiry. */
 void tls_server_describe(const struct tls_server *ts, FILE *out);

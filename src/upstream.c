@@ -3,6 +3,7 @@
  * warmest connection is reused first, the coldest ones time out.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ struct upstream_pool {
 	unsigned max_idle_per_key;
 	unsigned idle_timeout_s;
 	struct conn_list idle;
-	size_t nidle;
+	atomic_size_t nidle; /* read by the metrics thread */
 };
 
 struct upstream_pool *
@@ -186,5 +187,5 @@ upstream_pool_put(struct upstream_pool *pool, struct upstream_conn *c)
 size_t
 upstream_pool_idle(const struct upstream_pool *pool)
 {
-	return pool->nidle;
+	return atomic_load(&pool->nidle);
 }

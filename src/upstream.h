@@ -52,7 +52,7 @@ struct upstream_conn *upstream_pool_take(struct upstream_pool *pool,
  * which frees it at once when the key already has its maximum. */
 void upstream_pool_put(struct upstream_pool *pool, struct upstream_conn *conn);
 
-/* Idle connections held now (for metrics and tests). */
+/* Idle connections held now (for metrics and tests; any thread). */
 size_t upstream_pool_idle(const struct upstream_pool *pool);
 
 #endif

@@ -211,6 +211,7 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 	w->audit_log = shared->audit_log;
 	w->replay = shared->replay;
 	w->health = shared->health;
+	w->metrics = shared->metrics;
 	pthread_mutex_init(&w->reload_mu, NULL);
 	TAILQ_INIT(&w->sessions);
 	if ((w->base = event_base_new()) == NULL)

@@ -24,6 +24,7 @@ struct event;
 struct event_base;
 struct evconnlistener;
 struct healthcheck;
+struct metrics;
 struct replay_cache;
 struct resolver;
 struct session;
@@ -40,6 +41,7 @@ struct worker_shared {
 	struct replay_cache *replay;
 	struct dnscache *dns;
 	struct addrhealth *health;
+	struct metrics *metrics;
 };
 
 struct worker {
@@ -59,6 +61,7 @@ struct worker {
 	FILE *audit_log;  /* borrowed from main; NULL = off */
 	struct replay_cache *replay; /* borrowed; shared by all workers */
 	struct addrhealth *health;   /* borrowed; shared by all workers */
+	struct metrics *metrics;     /* borrowed; shared by all workers */
 	struct healthcheck *hc;	     /* owned; worker 0 only */
 	struct {
 		struct sockaddr_storage addr; /* port 0 */

@@ -35,6 +35,8 @@ endpoints:
     allowed_cidrs: [127.0.0.0/8]
 access_log:
   path: "-"
+metrics:
+  address: "off"
 limits:
   upstream_timeout_s: 5
 YAML

@@ -12,7 +12,10 @@
  *   dns     every routing name (and the asked-for name, for the record)
  *           asked of every resolver separately: one c-ares channel per
  *           resolver with exactly that server, one try, no search
- *           domains, all channels on one private event_base at once;
+ *           domains, all channels on one private event_base at once,
+ *           each query beside a probe query of diag's own that tells an
+ *           unreachable port, SERVFAIL and REFUSED apart (c-ares 1.18
+ *           blurs them);
  *   tcp     a nonblocking connect to every address inside allowed_cidrs,
  *           all at once under one poll() deadline;
  *   tls     a handshake on each connected socket with OpenSSL directly:
@@ -81,7 +84,7 @@
 #define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define DEFAULT_PROXY_PORT 3128
 #define MAX_ROUTES 17		/* 16 upstream entries, or the host */
-#define MAX_SOURCES 8		/* resolvers asked */
+#define MAX_SOURCES 16		/* resolvers asked (the first ones) */
 #define MAX_NAMES (MAX_ROUTES + 1)
 #define MAX_ADDRS 64		/* addresses probed per target */
 #define MAX_ALLOW 16
@@ -140,7 +143,7 @@ diag_dns_result_name(enum diag_dns_result r)
 {
 	static const char *const names[] = { "ok", "public", "nxdomain",
 	    "nodata", "servfail", "refused", "timeout", "unreachable",
-	    "error" };
+	    "no_route", "error" };
 
 	return (size_t)r < nitems(names) ? names[r] : "?";
 }
@@ -220,14 +223,15 @@ diag_hint_dns(char *buf, size_t len, enum diag_dns_result r,
 		snprintf(buf, len, "%s", "");
 		break;
 	case DIAG_DNS_PUBLIC:
-		snprintf(buf, len, "%s resolves to a public address (%s at %s): "
-		    "traffic would leave the private path; check that the name "
-		    "is an endpoint-specific vpce name, or allow the prefix "
-		    "list (docs/routing.md)", name, address ? address : "?", s);
+		snprintf(buf, len, "%s resolves to a public address (%s at "
+		    "%s): traffic would leave the private path; check that the "
+		    "name is an endpoint-specific vpce name, or allow the "
+		    "prefix list (docs/routing.md)", name,
+		    address ? address : "?", s);
 		break;
 	case DIAG_DNS_NXDOMAIN:
-		snprintf(buf, len, "%s says %s does not exist (NXDOMAIN): check "
-		    "the name against the endpoint's DNS names (aws ec2 "
+		snprintf(buf, len, "%s says %s does not exist (NXDOMAIN): "
+		    "check the name against the endpoint's DNS names (aws ec2 "
 		    "describe-vpc-endpoints), and that %s forwards "
 		    "vpce.amazonaws.com to the Route 53 Resolver", s, name, s);
 		break;
@@ -255,10 +259,16 @@ diag_hint_dns(char *buf, size_t len, enum diag_dns_result r,
 		    "host", s, timeout_ms);
 		break;
 	case DIAG_DNS_UNREACHABLE:
-		snprintf(buf, len, "nothing answers DNS at %s (port unreachable "
-		    "or connection refused): is %s the address of a running "
-		    "resolver (the Route 53 Resolver inbound endpoint)?",
-		    server, s);
+		snprintf(buf, len, "nothing answers DNS at %s (port "
+		    "unreachable or connection refused): is %s the address of "
+		    "a running resolver (the Route 53 Resolver inbound "
+		    "endpoint)?", server, s);
+		break;
+	case DIAG_DNS_NO_ROUTE:
+		snprintf(buf, len, "this host cannot send to %s (no route): "
+		    "check the routes over the VPN/Direct Connect to the Route "
+		    "53 Resolver inbound endpoint, and this host's own routing "
+		    "table", s);
 		break;
 	case DIAG_DNS_ERROR:
 		snprintf(buf, len, "%s gave no usable answer for %s: ask it by "
@@ -290,9 +300,9 @@ diag_hint_tcp(char *buf, size_t len, enum diag_tcp_result r,
 		    "interface (ENI)?", address, port);
 		break;
 	case DIAG_TCP_UNREACHABLE:
-		snprintf(buf, len, "no route to %s (%s): this host has no route "
-		    "to the endpoint's subnet; check the VPN/Direct Connect "
-		    "routes and this host's routing table", address,
+		snprintf(buf, len, "no route to %s (%s): this host has no "
+		    "route to the endpoint's subnet; check the VPN/Direct "
+		    "Connect routes and this host's routing table", address,
 		    why ? why : "unreachable");
 		break;
 	case DIAG_TCP_ERROR:
@@ -324,9 +334,10 @@ hint_verify(char *buf, size_t len, const struct diag_tls_facts *f)
 		snprintf(buf, len, "the local trust bundle %s does not trust "
 		    "the gateway's CA (%s): clients on this host will refuse "
 		    "it too; trust it (AWS_CA_BUNDLE, or "
-		    "/usr/local/share/ca-certificates/ + update-ca-certificates; "
-		    "docs/modes.md), or name the bundle with --ca-bundle",
-		    f->ca_file ? f->ca_file : "?", issuer);
+		    "/usr/local/share/ca-certificates/ + "
+		    "update-ca-certificates; docs/modes.md), or name the "
+		    "bundle with --ca-bundle", f->ca_file ? f->ca_file : "?",
+		    issuer);
 	else if (unknown_issuer(f->verify_code))
 		snprintf(buf, len, "the CA bundle %s lacks the issuer %s: add "
 		    "the CA that issued the endpoint's certificate to ca_file "
@@ -335,15 +346,15 @@ hint_verify(char *buf, size_t len, const struct diag_tls_facts *f)
 		    "%s (a TLS-inspecting firewall?)",
 		    f->ca_file ? f->ca_file : "?", issuer, addr);
 	else if (f->verify_code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)
-		snprintf(buf, len, "%s presents a self-signed certificate (%s): "
-		    "no AWS endpoint%s does; what else listens on this "
+		snprintf(buf, len, "%s presents a self-signed certificate "
+		    "(%s): no AWS endpoint%s does; what else listens on this "
 		    "address?", addr, f->subject ? f->subject : "?",
 		    f->via ? " or ddbgate gateway" : "");
 	else if ((f->verify_code == X509_V_ERR_HOSTNAME_MISMATCH ||
 	    f->verify_code == X509_V_ERR_IP_ADDRESS_MISMATCH) && f->via)
-		snprintf(buf, len, "the gateway presented a certificate for %s, "
-		    "not %s: check the gateway's tls.certificates and that the "
-		    "name is one of its endpoints' hosts", sans, name);
+		snprintf(buf, len, "the gateway presented a certificate for "
+		    "%s, not %s: check the gateway's tls.certificates and that "
+		    "the name is one of its endpoints' hosts", sans, name);
 	else if (f->verify_code == X509_V_ERR_HOSTNAME_MISMATCH ||
 	    f->verify_code == X509_V_ERR_IP_ADDRESS_MISMATCH)
 		snprintf(buf, len, "the certificate is for %s, not %s: clients "
@@ -351,9 +362,9 @@ hint_verify(char *buf, size_t len, const struct diag_tls_facts *f)
 		    "endpoint's service, not of another service's endpoint?",
 		    sans, name, addr);
 	else if (f->verify_code == X509_V_ERR_CERT_HAS_EXPIRED)
-		snprintf(buf, len, "the certificate of %s (%s) expired on %s: it "
-		    "must be renewed; if it is AWS's, check this host's clock "
-		    "(NTP)", addr, f->subject ? f->subject : "?",
+		snprintf(buf, len, "the certificate of %s (%s) expired on %s: "
+		    "it must be renewed; if it is AWS's, check this host's "
+		    "clock (NTP)", addr, f->subject ? f->subject : "?",
 		    f->not_after ? f->not_after : "?");
 	else if (f->verify_code == X509_V_ERR_CERT_NOT_YET_VALID)
 		snprintf(buf, len, "the certificate of %s (%s) is valid only "
@@ -392,8 +403,8 @@ diag_hint_tls(char *buf, size_t len, const struct diag_tls_facts *f)
 	case DIAG_TLS_HANDSHAKE_FAILED:
 		snprintf(buf, len, "the TLS handshake with %s failed (%s): is "
 		    "this a TLS port of the endpoint? AWS endpoints need TLS "
-		    "1.2 or later and SNI %s", addr, f->reason ? f->reason : "?",
-		    f->name ? f->name : "?");
+		    "1.2 or later and SNI %s", addr,
+		    f->reason ? f->reason : "?", f->name ? f->name : "?");
 		break;
 	case DIAG_TLS_VERIFY_FAILED:
 		hint_verify(buf, len, f);
@@ -424,9 +435,9 @@ diag_hint_http(char *buf, size_t len, enum diag_http_result r,
 		    srv, service, service, via ? "path" : "address");
 		break;
 	case DIAG_HTTP_TIMEOUT:
-		snprintf(buf, len, "no HTTP answer from %s within %u ms after the "
-		    "TLS handshake: the server took the connection but not the "
-		    "request; is it %s?", who, timeout_ms, service);
+		snprintf(buf, len, "no HTTP answer from %s within %u ms after "
+		    "the TLS handshake: the server took the connection but not "
+		    "the request; is it %s?", who, timeout_ms, service);
 		break;
 	case DIAG_HTTP_CLOSED:
 		snprintf(buf, len, "%s closed the connection without an HTTP "
@@ -447,10 +458,10 @@ diag_hint_connect(char *buf, size_t len, int status, const char *proxy,
 	const char *m = message ? message : "";
 
 	if (status == 0)
-		snprintf(buf, len, "no answer to CONNECT from the gateway at %s "
-		    "(%s): is ddbgate running with a connect listener there, is "
-		    "its port open from this host, and is this host in the "
-		    "listener's allow_clients?", proxy, why ? why : "?");
+		snprintf(buf, len, "no answer to CONNECT from the gateway at "
+		    "%s (%s): is ddbgate running with a connect listener "
+		    "there, is its port open from this host, and is this host "
+		    "in the listener's allow_clients?", proxy, why ? why : "?");
 	else if (status == 403)
 		snprintf(buf, len, "the gateway refuses CONNECT %s (403%s%s): "
 		    "the name is not in any endpoint's hosts of the gateway's "
@@ -462,15 +473,15 @@ diag_hint_connect(char *buf, size_t len, int status, const char *proxy,
 		    "http://USER:PASSWORD@HOST:PORT, as in HTTPS_PROXY); the "
 		    "users file lines come from ddbgate passwd", target);
 	else if (status == 405 || status == 400)
-		snprintf(buf, len, "the gateway did not take CONNECT %s (%d%s%s): "
-		    "is %s a connect listener (mode: connect), not an sni or "
-		    "transparent one?", target, status, m[0] ? ": " : "", m,
-		    proxy);
+		snprintf(buf, len, "the gateway did not take CONNECT %s "
+		    "(%d%s%s): is %s a connect listener (mode: connect), not "
+		    "an sni or transparent one?", target, status,
+		    m[0] ? ": " : "", m, proxy);
 	else if (status == 502 || status == 503 || status == 504)
-		snprintf(buf, len, "the gateway answered %d to CONNECT %s (%s): "
-		    "it could not reach the upstream for this name; run ddbgate "
-		    "diag on the gateway host for the layer that fails", status,
-		    target, m[0] ? m : "no message");
+		snprintf(buf, len, "the gateway answered %d to CONNECT %s "
+		    "(%s): it could not reach the upstream for this name; run "
+		    "ddbgate diag on the gateway host for the layer that fails",
+		    status, target, m[0] ? m : "no message");
 	else
 		snprintf(buf, len, "the gateway answered %d to CONNECT %s%s%s: "
 		    "is %s a ddbgate connect listener?", status, target,
@@ -521,6 +532,9 @@ jset(json_t *o, const char *key, json_t *v)
 {
 	json_object_set_new(o, key, v != NULL ? v : json_null());
 }
+
+static char *vfmt(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 
 static char *
 vfmt(const char *fmt, va_list ap)
@@ -727,8 +741,8 @@ diag_print_human(const struct diag_report *r, FILE *out)
 	if (code != 0) {
 		enum diag_layer first = (enum diag_layer)(code - 3);
 
-		fprintf(out, "\nresult: FAIL, first failing layer: %s (exit %d)\n",
-		    diag_layer_name(first), code);
+		fprintf(out, "\nresult: FAIL, first failing layer: %s (exit "
+		    "%d)\n", diag_layer_name(first), code);
 	} else {
 		fprintf(out, "\nresult: %s (exit 0)\n",
 		    report_status(r) == DIAG_WARN ? "pass with warnings" :
@@ -860,6 +874,22 @@ budget(const struct diag_run *d)
 static const char out_of_time[] = "not started: the run's time limit "
     "(--total-timeout-ms) is used up";
 
+/* Ends s as failed: the run's ceiling passed before its checks could be
+ * made, so it cannot pass. */
+static void
+step_out_of_time(const struct diag_run *d, struct diag_step *s)
+{
+	char hint[300];
+
+	snprintf(hint, sizeof(hint), "the whole run's time limit "
+	    "(--total-timeout-ms %u) ran out before this check: raise it, or "
+	    "check one endpoint at a time (--endpoint NAME)", d->o->total_ms);
+	free(s->hint);
+	s->hint = NULL;
+	step_hint(s, hint);
+	step_end(s, DIAG_FAIL, "%s", out_of_time);
+}
+
 /* ------------------------------------------------------------------ */
 /* DNS: every resolver asked separately (c-ares on a private loop)      */
 /* ------------------------------------------------------------------ */
@@ -880,9 +910,12 @@ struct dns_batch {
 	unsigned timeout_ms;
 };
 
+struct dns_chan;
+
 /* One name asked of one source. */
 struct dns_rec {
 	struct dns_batch *b;
+	struct dns_chan *chan;
 	enum src_kind kind;
 	enum diag_dns_result result;
 	char message[160];
@@ -892,6 +925,12 @@ struct dns_rec {
 	size_t naddrs;
 	struct dns_cname cnames[4];
 	size_t ncnames;
+	/* diag's own A query for the name, on a socket of its own */
+	int probe_fd;
+	struct event *probe_ev;
+	int probe_rcode;	/* of its answer; -1: none (yet) */
+	bool probe_refused;	/* ICMP port unreachable */
+	int probe_errno;	/* it could not be sent: no route ... */
 };
 
 struct sock_ev {
@@ -899,7 +938,15 @@ struct sock_ev {
 	struct event *ev;
 };
 
-/* One c-ares channel: exactly one source. */
+/*
+ * One c-ares channel: exactly one source. Beside each of its queries,
+ * for a DNS server, diag sends one A query of its own on a socket of its
+ * own (a probe), because c-ares 1.18 does not say everything: it sends A
+ * and AAAA on one socket, so the port-unreachable error of the first is
+ * taken by the second send and the first just times out, and it reports
+ * SERVFAIL and REFUSED as "connection refused". The probe's answer (or
+ * ICMP error) tells these apart.
+ */
 struct dns_chan {
 	struct dns_batch *b;
 	ares_channel ares;
@@ -1011,7 +1058,8 @@ rec_fill(struct dns_rec *rec, const struct ares_addrinfo *ai)
 	for (const struct ares_addrinfo_cname *c = ai->cnames; c != NULL &&
 	    rec->ncnames < nitems(rec->cnames); c = c->next) {
 		snprintf(rec->cnames[rec->ncnames].name,
-		    sizeof(rec->cnames[0].name), "%s", c->alias ? c->alias : "");
+		    sizeof(rec->cnames[0].name), "%s",
+		    c->alias ? c->alias : "");
 		rec->cnames[rec->ncnames++].ttl = c->ttl;
 	}
 }
@@ -1047,8 +1095,9 @@ on_answer(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 		    "no A or AAAA records");
 		break;
 	case DIAG_DNS_UNREACHABLE:
-		snprintf(rec->message, sizeof(rec->message), "could not contact "
-		    "the server (port unreachable or connection refused)");
+		snprintf(rec->message, sizeof(rec->message), "could not "
+		    "contact the server (port unreachable or connection "
+		    "refused)");
 		break;
 	default:
 		snprintf(rec->message, sizeof(rec->message), "%s",
@@ -1118,6 +1167,123 @@ on_dns_deadline(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
+static void
+on_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_rec *rec = arg;
+	unsigned char buf[512];
+	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+	if (n >= 4 && buf[0] == 0x5d && buf[1] == 0x1a) {
+		rec->probe_rcode = buf[3] & 0x0f;
+	} else if (n < 0 && errno == ECONNREFUSED) {
+		/* nothing listens: c-ares would wait for its timeout */
+		rec->probe_refused = true;
+		if (rec->chan != NULL && rec->chan->open)
+			ares_cancel(rec->chan->ares);
+	} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		return;
+	}
+	event_del(rec->probe_ev);
+}
+
+/* Sends one A query for name to the server of label on a socket of its
+ * own; on_probe() reads the answer's rcode or the ICMP error. */
+static void
+probe_start(struct dns_rec *rec, const char *label, const char *name)
+{
+	unsigned char q[DNS_NAME_MAX + 18] = { 0x5d, 0x1a, 0x01, 0x00, 0, 1 };
+	size_t n = 12;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *why, *p = name;
+
+	if (sockaddr_parse(label, 53, &ss, &len, &why) != 0)
+		return;
+	while (*p != '\0') {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+
+		if (l == 0 || l > 63 || n + l + 6 > sizeof(q))
+			return;
+		q[n++] = (unsigned char)l;
+		memcpy(q + n, p, l);
+		n += l;
+		p += l + (dot != NULL);
+	}
+	memcpy(q + n, "\0\0\1\0\1", 5);
+	n += 5;
+	rec->probe_fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (rec->probe_fd < 0)
+		return;
+	if (connect(rec->probe_fd, (struct sockaddr *)&ss, len) != 0 ||
+	    send(rec->probe_fd, q, n, 0) < 0) {
+		rec->probe_refused = errno == ECONNREFUSED;
+		rec->probe_errno = errno;
+		close(rec->probe_fd);
+		rec->probe_fd = -1;
+		return;
+	}
+	if ((rec->probe_ev = event_new(rec->b->base, rec->probe_fd, EV_READ |
+	    EV_PERSIST, on_probe, rec)) != NULL)
+		event_add(rec->probe_ev, NULL);
+}
+
+/* Whether a failed answer still waits for its probe to say why. */
+static bool
+probes_owed(const struct dns_rec *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((recs[i].result == DIAG_DNS_UNREACHABLE ||
+		    recs[i].result == DIAG_DNS_ERROR) &&
+		    recs[i].probe_fd >= 0 && recs[i].probe_rcode < 0 &&
+		    !recs[i].probe_refused)
+			return true;
+	return false;
+}
+
+/* What c-ares could not say, from the probe; then frees the probe. */
+static void
+probe_finish(struct dns_rec *rec)
+{
+	bool failed = rec->result == DIAG_DNS_TIMEOUT ||
+	    rec->result == DIAG_DNS_UNREACHABLE ||
+	    rec->result == DIAG_DNS_ERROR;
+
+	if (failed && rec->probe_refused) {
+		rec->result = DIAG_DNS_UNREACHABLE;
+		snprintf(rec->message, sizeof(rec->message), "port "
+		    "unreachable: nothing listens there");
+	} else if (failed && rec->probe_errno != 0) {
+		rec->result = DIAG_DNS_NO_ROUTE;
+		snprintf(rec->message, sizeof(rec->message), "cannot send to "
+		    "the server: %s", strerror(rec->probe_errno));
+	} else if (rec->result == DIAG_DNS_UNREACHABLE &&
+	    rec->probe_rcode >= 0) {
+		/* c-ares 1.18 says "connection refused" for an rcode */
+		rec->result = rec->probe_rcode == 2 ? DIAG_DNS_SERVFAIL :
+		    rec->probe_rcode == 5 ? DIAG_DNS_REFUSED :
+		    rec->probe_rcode == 3 ? DIAG_DNS_NXDOMAIN : DIAG_DNS_ERROR;
+		snprintf(rec->message, sizeof(rec->message), "%s",
+		    rec->result == DIAG_DNS_SERVFAIL ? "SERVFAIL" :
+		    rec->result == DIAG_DNS_REFUSED ? "REFUSED" :
+		    rec->result == DIAG_DNS_NXDOMAIN ?
+		    "NXDOMAIN: no such name" :
+		    "the server's answers could not be used");
+	} else if (rec->result == DIAG_DNS_UNREACHABLE) {
+		rec->result = DIAG_DNS_ERROR;
+		snprintf(rec->message, sizeof(rec->message), "every attempt "
+		    "failed (c-ares: could not contact the server)");
+	}
+	if (rec->probe_ev != NULL)
+		event_free(rec->probe_ev);
+	if (rec->probe_fd >= 0)
+		close(rec->probe_fd);
+	rec->probe_ev = NULL;
+	rec->probe_fd = -1;
+}
+
 /*
  * Asks each of names[] of each of srcs[] at once, every source on its
  * own channel, and waits at most timeout_ms (plus a margin for c-ares'
@@ -1140,6 +1306,8 @@ dns_ask(const struct dns_src *srcs, size_t nsrcs,
 	for (size_t i = 0; i < nnames * nsrcs; i++) {
 		memset(&recs[i], 0, sizeof(recs[i]));
 		recs[i].b = &b;
+		recs[i].probe_fd = -1;
+		recs[i].probe_rcode = -1;
 		recs[i].kind = srcs[i % nsrcs].kind;
 		recs[i].result = DIAG_DNS_TIMEOUT;
 		snprintf(recs[i].message, sizeof(recs[i].message), "%s",
@@ -1159,6 +1327,9 @@ dns_ask(const struct dns_src *srcs, size_t nsrcs,
 		for (size_t i = 0; i < nnames; i++) {
 			struct dns_rec *rec = &recs[i * nsrcs + j];
 
+			rec->chan = &chans[j];
+			if (srcs[j].kind == SRC_SERVER)
+				probe_start(rec, srcs[j].label, names[i]);
 			rec->start_ms = monotonic_ms();
 			b.pending++;
 			/* may answer at once (the hosts file) */
@@ -1171,12 +1342,14 @@ dns_ask(const struct dns_src *srcs, size_t nsrcs,
 	tv.tv_usec = (suseconds_t)((timeout_ms + 250) % 1000) * 1000;
 	if ((deadline = evtimer_new(b.base, on_dns_deadline, b.base)) != NULL)
 		evtimer_add(deadline, &tv);
-	while (deadline != NULL && b.pending > 0 &&
-	    !event_base_got_break(b.base))
+	while (deadline != NULL && (b.pending > 0 || probes_owed(recs,
+	    nnames * nsrcs)) && !event_base_got_break(b.base))
 		if (event_base_loop(b.base, EVLOOP_ONCE) < 0)
 			break;
 	for (size_t j = 0; j < nsrcs && j < MAX_SOURCES; j++)
 		chan_close(&chans[j]);
+	for (size_t i = 0; i < nnames * nsrcs; i++)
+		probe_finish(&recs[i]);
 	if (deadline != NULL)
 		event_free(deadline);
 	event_base_free(b.base);
@@ -1228,7 +1401,8 @@ sources_init(struct diag_run *d)
 		    d->nsrcs < MAX_SOURCES; n = n->next) {
 			struct sockaddr_storage ss = { .ss_family =
 			    (sa_family_t)n->family };
-			unsigned port = n->udp_port ? (unsigned)n->udp_port : 53;
+			unsigned port = n->udp_port ? (unsigned)n->udp_port :
+			    53;
 
 			if (n->family == AF_INET)
 				memcpy(&((struct sockaddr_in *)(void *)&ss)->
@@ -1241,7 +1415,8 @@ sources_init(struct diag_run *d)
 			ss_set_port(&ss, (uint16_t)port);
 			d->srcs[d->nsrcs].kind = SRC_SERVER;
 			sockaddr_format((struct sockaddr *)&ss,
-			    d->srcs[d->nsrcs++].label, sizeof(d->srcs[0].label));
+			    d->srcs[d->nsrcs++].label,
+			    sizeof(d->srcs[0].label));
 		}
 	ares_free_data(servers);
 	ares_destroy(ch);
@@ -1717,7 +1892,8 @@ http_run(struct io *io, const struct target *t, unsigned timeout_ms,
 	    "Connection: close\r\n"
 	    "\r\n{}", host, svc_target(t->service),
 	    svc_content_type(t->service), PACKAGE_VERSION);
-	w = io_write(io, req, (size_t)n, deadline);
+	w = n > 0 && (size_t)n < sizeof(req) ? io_write(io, req, (size_t)n,
+	    deadline) : IO_ERROR;
 	if (w != 0) {
 		r->result = w == IO_TIMEOUT ? DIAG_HTTP_TIMEOUT :
 		    DIAG_HTTP_CLOSED;
@@ -1852,6 +2028,17 @@ days_left(const X509 *c)
 	total = (long long)day * 86400 + sec;
 	return total >= 0 ? (long)(total / 86400) :
 	    -(long)((-total + 86399) / 86400);
+}
+
+/* Issued for less than the warning window in all (the gateway's minted
+ * 7-day leaves): renewed by design, so its expiry is no warning. */
+static bool
+short_lived(const X509 *c)
+{
+	int day = 0, sec = 0;
+
+	return ASN1_TIME_diff(&day, &sec, X509_get0_notBefore(c),
+	    X509_get0_notAfter(c)) == 1 && day < DIAG_EXPIRY_WARN_DAYS;
 }
 
 static int
@@ -2014,7 +2201,7 @@ tls_describe(SSL *ssl, const char *name, struct tls_result *r)
 		long days;
 
 		json_array_append_new(certs, cert_json(c, &days));
-		if (days < r->min_days) {
+		if (days < r->min_days && !short_lived(c)) {
 			r->min_days = days;
 			name_text(X509_get_subject_name(c), r->min_subject,
 			    sizeof(r->min_subject));
@@ -2243,14 +2430,16 @@ layer_config(struct diag_run *d, struct target *t)
 		return;
 	}
 	route_text(&t->routes[0], buf, sizeof(buf));
-	step_end(s, DIAG_PASS, "%s %s%s; %zu resolver%s%s; ca_file %s (%d "
-	    "certificate%s); %s%s",  t->ep && t->ep->nupstreams ? "upstream" :
-	    "connects to", buf, t->nroutes > 1 ? " and more" : "", d->nsrcs,
-	    d->nsrcs == 1 ? "" : "s", d->system_srcs ? " (resolv.conf)" : "",
-	    t->ca_file, ncerts, ncerts == 1 ? "" : "s", t->ep == NULL ?
-	    "no endpoint: no policy" : t->ep->policy ? "policy " :
-	    "no policy (allow all)", t->ep && t->ep->policy ?
-	    t->ep->policy : "");
+	if (t->nroutes > 1)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+		    " (+%zu more)", t->nroutes - 1);
+	step_end(s, DIAG_PASS, "%s %s; %zu resolver%s%s; ca_file %s (%d "
+	    "certificate%s); %s%s", t->ep && t->ep->nupstreams ? "upstream" :
+	    "connects to", buf, d->nsrcs, d->nsrcs == 1 ? "" : "s",
+	    d->system_srcs ? " (resolv.conf)" : "", t->ca_file, ncerts,
+	    ncerts == 1 ? "" : "s", t->ep == NULL ? "no endpoint: no policy" :
+	    t->ep->policy ? "policy " : "no policy (allow all)",
+	    t->ep && t->ep->policy ? t->ep->policy : "");
 }
 
 /* ------------------------------------------------------------------ */
@@ -2314,8 +2503,9 @@ same_addr_sets(const struct dns_rec *a, const struct dns_rec *b)
 		bool found = false;
 
 		for (size_t j = 0; j < b->naddrs && !found; j++)
-			found = sockaddr_same((struct sockaddr *)&a->addrs[i].ss,
-			    (struct sockaddr *)&b->addrs[j].ss);
+			found = sockaddr_same(
+			    (const struct sockaddr *)&a->addrs[i].ss,
+			    (const struct sockaddr *)&b->addrs[j].ss);
 		if (!found)
 			return false;
 	}
@@ -2342,8 +2532,8 @@ dns_names(const struct target *t, struct dns_name *names, size_t *n)
 		if (t->routes[i].literal)
 			continue;
 		for (size_t j = 0; j < *n; j++)
-			dup = dup || (strcmp(names[j].name, t->routes[i].host) ==
-			    0 && names[j].port == t->routes[i].port);
+			dup = dup || (names[j].port == t->routes[i].port &&
+			    strcmp(names[j].name, t->routes[i].host) == 0);
 		if (dup)
 			continue;
 		names[*n] = (struct dns_name){ .name = t->routes[i].host,
@@ -2424,8 +2614,11 @@ addrs_text(FILE *f, const struct dns_rec *rec)
 	int ttl = INT_MAX;
 
 	for (size_t k = 0; k < rec->naddrs; k++) {
-		fprintf(f, "%s%s", k ? ", " : "", sockaddr_format_ip(
-		    (const struct sockaddr *)&rec->addrs[k].ss, ip, sizeof(ip)));
+		const struct sockaddr *sa =
+		    (const struct sockaddr *)&rec->addrs[k].ss;
+
+		fprintf(f, "%s%s", k ? ", " : "", sockaddr_format_ip(sa, ip,
+		    sizeof(ip)));
 		if (rec->addrs[k].ttl < ttl)
 			ttl = rec->addrs[k].ttl;
 	}
@@ -2463,6 +2656,12 @@ layer_dns(struct diag_run *d, struct target *t)
 		    "resolve");
 		return;
 	}
+	if (tmo == 0) {
+		jset(s->evidence, "names", jnames);
+		jset(s->evidence, "private_dns", private_dns);
+		step_out_of_time(d, s);
+		return;
+	}
 	for (size_t i = 0; i < nnames; i++)
 		qnames[i] = names[i].name;
 	recs = xcalloc(nnames * nsrcs, sizeof(*recs));
@@ -2473,7 +2672,7 @@ layer_dns(struct diag_run *d, struct target *t)
 		json_t *jn = json_object(), *answers = json_array();
 		const struct dns_rec *first_ok = NULL;
 		bool agree = true;
-		size_t shown = 0;
+		size_t shown = 0, usable = 0, failed0 = failures;
 
 		jset(jn, "name", jstr(names[i].name));
 		jset(jn, "routing", json_boolean(names[i].routing));
@@ -2502,10 +2701,10 @@ layer_dns(struct diag_run *d, struct target *t)
 				continue;
 			for (size_t k = 0; k < rec->naddrs; k++)
 				probe_add(t, &rec->addrs[k].ss, names[i].port,
-				    names[i].name, cidr_list_contains(t->allowed,
-				    t->nallowed,
+				    names[i].name, cidr_list_contains(
+				    t->allowed, t->nallowed,
 				    (struct sockaddr *)&rec->addrs[k].ss));
-			/* a name not in the hosts file is simply asked of DNS */
+			/* a name the hosts file lacks is asked of DNS */
 			if (rec->kind == SRC_FILES &&
 			    rec->result == DIAG_DNS_NXDOMAIN)
 				continue;
@@ -2519,6 +2718,7 @@ layer_dns(struct diag_run *d, struct target *t)
 			    d->srcs[j].label);
 			if (rec->result == DIAG_DNS_OK) {
 				addrs_text(sum, rec);
+				usable++;
 				continue;
 			}
 			fprintf(sum, "%s", diag_dns_result_name(rec->result));
@@ -2530,6 +2730,15 @@ layer_dns(struct diag_run *d, struct target *t)
 				diag_hint_dns(hint, sizeof(hint), rec->result,
 				    d->srcs[j].label, names[i].name,
 				    bad[0] ? bad : NULL, tmo);
+		}
+		if (names[i].routing && usable == 0 && failures == failed0) {
+			/* only the hosts file was asked, and it lacks it */
+			fprintf(sum, " not resolved");
+			if (failures++ == 0)
+				snprintf(hint, sizeof(hint), "no resolver gave "
+				    "an address for %s: list the Route 53 "
+				    "Resolver inbound endpoints in "
+				    "resolver.servers", names[i].name);
 		}
 		jset(jn, "answers", answers);
 		jset(jn, "agree", json_boolean(agree));
@@ -2547,8 +2756,9 @@ layer_dns(struct diag_run *d, struct target *t)
 	for (size_t i = 0; i < nnames; i++)
 		if (names[i].asked && !names[i].routing)
 			fprintf(sum, "; %s (asked for) %s", names[i].name,
-			    json_is_true(private_dns) ? "resolves privately "
-			    "(private DNS in effect)" : json_is_false(private_dns) ?
+			    json_is_true(private_dns) ?
+			    "resolves privately (private DNS in effect)" :
+			    json_is_false(private_dns) ?
 			    "resolves publicly (no private DNS)" :
 			    "does not resolve");
 	fclose(sum);
@@ -2564,6 +2774,30 @@ layer_dns(struct diag_run *d, struct target *t)
 /* ------------------------------------------------------------------ */
 /* Layers: tcp, tls, http                                              */
 /* ------------------------------------------------------------------ */
+
+/* The evidence of a handshake (http: a response) never started because
+ * the run's ceiling had passed. */
+static json_t *
+late_json(const char *address, const char *name, bool http)
+{
+	json_t *o = json_object();
+
+	jset(o, "address", jstr(address));
+	if (!http)
+		jset(o, "sni", is_ip_literal(name) ? json_null() : jstr(name));
+	jset(o, "result", json_string("timeout"));
+	jset(o, "duration_ms", json_integer(0));
+	jset(o, "message", json_string(out_of_time));
+	if (http) {
+		static const char *const nulls[] = { "status", "status_line",
+		    "server", "request_id", "content_type", "error_type" };
+
+		for (size_t i = 0; i < nitems(nulls); i++)
+			jset(o, nulls[i], json_null());
+		jset(o, "answered_by", json_string("none"));
+	}
+	return o;
+}
 
 static void
 layer_tcp(struct diag_run *d, struct target *t)
@@ -2619,6 +2853,8 @@ layer_tcp(struct diag_run *d, struct target *t)
 		step_end(s, DIAG_SKIP, "%s", t->nprobes == 0 ? "no address to "
 		    "connect to (see dns)" : "no address inside allowed_cidrs "
 		    "(see dns)");
+	else if (tmo == 0)
+		step_out_of_time(d, s);
 	else
 		step_end(s, nfail > 0 ? DIAG_FAIL : DIAG_PASS, "%zu/%zu "
 		    "connected: %s", nok, nallowed, text);
@@ -2630,7 +2866,7 @@ layer_tls(struct diag_run *d, struct target *t)
 {
 	struct diag_step *s = step_begin(t->out, DIAG_TLS);
 	json_t *hs = json_array();
-	size_t n = 0, nok = 0, nfail = 0, nwarn = 0;
+	size_t n = 0, nok = 0, nfail = 0, nwarn = 0, late = 0;
 	const char *proto = NULL;
 	char hint[900] = "", first[400] = "";
 
@@ -2644,7 +2880,12 @@ layer_tls(struct diag_run *d, struct target *t)
 		if (p->fd < 0 || t->ctx == NULL)
 			continue;
 		n++;
-		tmo = budget(d);
+		if ((tmo = budget(d)) == 0) {
+			json_array_append_new(hs, late_json(p->text, t->name,
+			    false));
+			late++;
+			continue;
+		}
 		tls_run(t->ctx, p->fd, t->name, p->text, tmo, &r, &p->ssl);
 		json_array_append_new(hs, r.ev);
 		if (r.result == DIAG_TLS_OK || r.result == DIAG_TLS_EXPIRING) {
@@ -2668,7 +2909,8 @@ layer_tls(struct diag_run *d, struct target *t)
 			snprintf(first, sizeof(first), "%s: %s%s", p->text,
 			    r.result == DIAG_TLS_EXPIRING ? "expires in " :
 			    r.reason, r.result == DIAG_TLS_EXPIRING ? "" :
-			    r.name_match || r.result != DIAG_TLS_VERIFY_FAILED ||
+			    r.name_match ||
+			    r.result != DIAG_TLS_VERIFY_FAILED ||
 			    r.v.code == X509_V_ERR_HOSTNAME_MISMATCH ? "" :
 			    " (and the name does not match)");
 			if (r.result == DIAG_TLS_EXPIRING)
@@ -2678,7 +2920,9 @@ layer_tls(struct diag_run *d, struct target *t)
 	}
 	jset(s->evidence, "handshakes", hs);
 	step_hint(s, hint);
-	if (t->ctx == NULL)
+	if (late > 0 && nfail == 0)
+		step_out_of_time(d, s);
+	else if (t->ctx == NULL)
 		step_end(s, DIAG_SKIP, "ca_file did not load (see config)");
 	else if (n == 0)
 		step_end(s, DIAG_SKIP, "no connected address (see tcp)");
@@ -2696,7 +2940,7 @@ layer_http(struct diag_run *d, struct target *t)
 {
 	struct diag_step *s = step_begin(t->out, DIAG_HTTP);
 	json_t *rs = json_array(), *req = json_object();
-	size_t n = 0, nok = 0;
+	size_t n = 0, nok = 0, late = 0;
 	char hint[700] = "", first[600] = "", what[200] = "";
 
 	jset(req, "method", json_string("POST"));
@@ -2705,8 +2949,8 @@ layer_http(struct diag_run *d, struct target *t)
 	jset(s->evidence, "request", req);
 	if (t->service == SERVICE_DAX_CLUSTER) {
 		jset(s->evidence, "responses", rs);
-		step_end(s, DIAG_SKIP, "a DAX cluster speaks DAX's own protocol, "
-		    "not HTTP: TCP and TLS only");
+		step_end(s, DIAG_SKIP, "a DAX cluster speaks DAX's own "
+		    "protocol, not HTTP: TCP and TLS only");
 		return;
 	}
 	for (size_t i = 0; i < t->nprobes; i++) {
@@ -2718,7 +2962,12 @@ layer_http(struct diag_run *d, struct target *t)
 		if (p->ssl == NULL)
 			continue;
 		n++;
-		tmo = budget(d);
+		if ((tmo = budget(d)) == 0) {
+			json_array_append_new(rs, late_json(p->text, NULL,
+			    true));
+			late++;
+			continue;
+		}
 		http_run(&io, t, tmo, &r);
 		json_array_append_new(rs, http_json(&r, p->text));
 		if (r.result == DIAG_HTTP_AUTH_ERROR) {
@@ -2740,7 +2989,9 @@ layer_http(struct diag_run *d, struct target *t)
 	}
 	jset(s->evidence, "responses", rs);
 	step_hint(s, hint);
-	if (n == 0)
+	if (late > 0 && nok + late == n)
+		step_out_of_time(d, s);
+	else if (n == 0)
 		step_end(s, DIAG_SKIP, "no verified TLS session (see tls)");
 	else if (nok < n)
 		step_end(s, DIAG_FAIL, "%zu/%zu answered like %s; %s", nok, n,
@@ -2820,8 +3071,8 @@ layer_policy(struct diag_run *d, struct target *t)
 	}
 	if (pr != NULL) {
 		arn[0] = pr->arn;
-		keys[req.nkeys++] = (struct policy_key){ "aws:PrincipalArn", arn,
-		    1 };
+		keys[req.nkeys++] = (struct policy_key){ "aws:PrincipalArn",
+		    arn, 1 };
 		arn_account(pr->arn, account, sizeof(account));
 		acct[0] = account;
 		if (account[0] != '\0')
@@ -2919,7 +3170,8 @@ via_parse(const char *url, struct via_proxy *v, const char **why)
 	n = (slash = strchr(p, '/')) != NULL ? (size_t)(slash - p) : strlen(p);
 	if ((slash != NULL && strcmp(slash, "/") != 0) || n == 0 ||
 	    n >= sizeof(auth)) {
-		*why = "the proxy URL must be http://[USER:PASSWORD@]HOST[:PORT]";
+		*why = "the proxy URL must be "
+		    "http://[USER:PASSWORD@]HOST[:PORT]";
 		return -1;
 	}
 	memcpy(auth, p, n);
@@ -2929,7 +3181,8 @@ via_parse(const char *url, struct via_proxy *v, const char **why)
 
 		pct_decode(auth, (size_t)(at - auth), plain);
 		if (strchr(plain, ':') == NULL) {
-			*why = "the proxy URL's credentials must be USER:PASSWORD";
+			*why = "the proxy URL's credentials must be "
+			    "USER:PASSWORD";
 			return -1;
 		}
 		EVP_EncodeBlock(b64, (const unsigned char *)plain,
@@ -2980,8 +3233,8 @@ via_prepare(struct diag_run *d)
 			ss_set_port(&v->ss, v->port);
 			v->resolved = true;
 		} else {
-			snprintf(v->why, sizeof(v->why), "cannot resolve %s: %s",
-			    v->host, rec->message);
+			snprintf(v->why, sizeof(v->why),
+			    "cannot resolve %s: %s", v->host, rec->message);
 		}
 		free(rec);
 	}
@@ -3029,8 +3282,8 @@ via_tunnel(struct diag_run *d, struct target *t, struct diag_step *s,
 		diag_hint_connect(hint, sizeof(hint), 0, v->label, target, NULL,
 		    why);
 		step_hint(s, hint);
-		step_end(s, DIAG_FAIL, "cannot connect to the gateway at %s: %s",
-		    p.text, diag_tcp_result_name(p.tcp));
+		step_end(s, DIAG_FAIL, "cannot connect to the gateway at "
+		    "%s: %s", p.text, diag_tcp_result_name(p.tcp));
 		return -1;
 	}
 	n = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
@@ -3040,7 +3293,8 @@ via_tunnel(struct diag_run *d, struct target *t, struct diag_step *s,
 	io = (struct io){ .fd = p.fd };
 	start = monotonic_ms();
 	tmo = budget(d);
-	if (io_write(&io, req, (size_t)n, start + tmo) == 0)
+	if (n > 0 && (size_t)n < sizeof(req) &&
+	    io_write(&io, req, (size_t)n, start + tmo) == 0)
 		answer_read(&io, start + tmo, true, &a);
 	else
 		a.end = ANS_ERROR;
@@ -3103,6 +3357,10 @@ layer_via(struct diag_run *d, struct target *t)
 	jset(s->evidence, "tls", json_null());
 	jset(s->evidence, "gateway_ca_trusted", json_null());
 	jset(s->evidence, "http", json_null());
+	if (budget(d) == 0) {
+		step_out_of_time(d, s);
+		return;
+	}
 	if (!v->resolved) {
 		via_connect_json(conn, "unresolved", NULL, 0, NULL, v->why);
 		diag_hint_connect(hint, sizeof(hint), 0, v->label, target, NULL,
@@ -3118,7 +3376,8 @@ layer_via(struct diag_run *d, struct target *t)
 		    "load (%s): name a PEM bundle with --ca-bundle or "
 		    "AWS_CA_BUNDLE", v->ctx_err);
 		step_hint(s, hint);
-		step_end(s, DIAG_FAIL, "CONNECT %s: 200; %s", target, v->ctx_err);
+		step_end(s, DIAG_FAIL, "CONNECT %s: 200; %s", target,
+		    v->ctx_err);
 		close(fd);
 		return;
 	}
@@ -3134,8 +3393,8 @@ layer_via(struct diag_run *d, struct target *t)
 	diag_hint_tls(hint, sizeof(hint), &f);
 	step_hint(s, hint);
 	if (ssl == NULL) {
-		step_end(s, DIAG_FAIL, "CONNECT %s: 200; TLS through the tunnel: "
-		    "%s", target, tr.reason);
+		step_end(s, DIAG_FAIL, "CONNECT %s: 200; TLS through the "
+		    "tunnel: %s", target, tr.reason);
 		close(fd);
 		return;
 	}
@@ -3260,8 +3519,9 @@ targets_make(struct diag_run *d, struct target **out, char *err,
 		t = xcalloc(cfg->nendpoints, sizeof(*t));
 		r->targets = xcalloc(cfg->nendpoints, sizeof(*r->targets));
 		for (size_t i = 0; i < cfg->nendpoints; i++)
-			target_init(d, &t[i], &r->targets[i], &cfg->endpoints[i],
-			    cfg->endpoints[i].hosts[0], 443);
+			target_init(d, &t[i], &r->targets[i],
+			    &cfg->endpoints[i], cfg->endpoints[i].hosts[0],
+			    443);
 		r->ntargets = cfg->nendpoints;
 		*out = t;
 		return r->ntargets;
@@ -3272,14 +3532,15 @@ targets_make(struct diag_run *d, struct target **out, char *err,
 	if (ep == NULL) {
 		if (hostport_parse(arg, 443, &host, &port, &why) != 0 ||
 		    (strchr(host, '.') == NULL && !is_ip_literal(host))) {
-			size_t used = (size_t)snprintf(err, errlen, "%s is no "
-			    "endpoint of %s and no HOST[:PORT] (endpoints:", arg,
-			    cfg->path);
+			size_t used = (size_t)snprintf(err, errlen, "%s is "
+			    "no endpoint of %s and no HOST[:PORT] (endpoints:",
+			    arg, cfg->path);
 
 			for (size_t i = 0; i < cfg->nendpoints && used < errlen;
 			    i++)
-				used += (size_t)snprintf(err + used, errlen - used,
-				    " %s", cfg->endpoints[i].name);
+				used += (size_t)snprintf(err + used,
+				    errlen - used, " %s",
+				    cfg->endpoints[i].name);
 			if (used < errlen)
 				snprintf(err + used, errlen - used, ")");
 			free(host);
@@ -3369,8 +3630,8 @@ report_config_failure(struct diag_run *d, const char *err)
 
 static const char usage_diag[] =
     "usage: ddbgate diag [-c FILE] [--json] [--endpoint NAME | HOST[:PORT]]\n"
-    "                    [--via http://[USER:PASSWORD@]GATEWAY[:PORT]] [--direct]\n"
-    "                    [--timeout-ms N] [--total-timeout-ms N]\n"
+    "                    [--via http://[USER:PASSWORD@]GATEWAY[:PORT]]\n"
+    "                    [--direct] [--timeout-ms N] [--total-timeout-ms N]\n"
     "                    [--access-key-id ID --action A --resource R]\n"
     "                    [--ca-bundle FILE] [--ca-file FILE] [--service S]\n"
     "                    [--allow CIDR ...]\n"
@@ -3383,18 +3644,20 @@ static const char usage_diag[] =
     "and --resource) and via (the same through a running gateway, CONNECT).\n"
     "\n"
     "  -c, --config FILE      configuration (default: the built-in defaults)\n"
-    "      --json             the JSON document of docs/diag.md instead of text\n"
+    "      --json             the JSON document of docs/diag.md, not text\n"
     "      --endpoint X       one endpoint by name, or HOST[:PORT]: any name,\n"
     "                         asked of the configuration's resolvers\n"
-    "      --via URL          through a gateway's connect listener (port 3128\n"
-    "                         unless given); dns/tcp/tls/http are then skipped\n"
-    "                         unless --direct\n"
+    "      --via URL          through a gateway's connect listener (port\n"
+    "                         3128 unless given); dns/tcp/tls/http are then\n"
+    "                         skipped unless --direct\n"
     "      --timeout-ms N     bound on each network wait (default 2000)\n"
     "      --total-timeout-ms N  bound on the whole run (default 60000)\n"
     "      --ca-bundle FILE   --via: the local trust bundle (default\n"
-    "                         $AWS_CA_BUNDLE, else " SYSTEM_BUNDLE ")\n"
+    "                         $AWS_CA_BUNDLE, else\n"
+    "                         " SYSTEM_BUNDLE ")\n"
     "      --ca-file FILE     HOST[:PORT]: the bundle to verify against\n"
-    "      --service S        HOST[:PORT]: dynamodb, streams, dax, dax-cluster\n"
+    "      --service S        HOST[:PORT]: dynamodb, streams, dax or\n"
+    "                         dax-cluster\n"
     "      --allow CIDR       HOST[:PORT]: allowed_cidrs (repeat; default\n"
     "                         RFC 1918 and fc00::/7)\n"
     "\n"
@@ -3431,8 +3694,8 @@ parse_ms(const char *arg, const char *opt, unsigned lo, unsigned hi,
 	errno = 0;
 	v = strtoul(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "ddbgate diag: %s wants %u..%u, not '%s'\n", opt,
-		    lo, hi, arg);
+		fprintf(stderr, "ddbgate diag: %s wants %u..%u, not '%s'\n",
+		    opt, lo, hi, arg);
 		return -1;
 	}
 	*out = (unsigned)v;
@@ -3483,8 +3746,8 @@ parse_opts(int argc, char **argv, struct diag_opts *o)
 		case 'a':
 			if (o->nallow == MAX_ALLOW || cidr_parse(optarg,
 			    &o->allow[o->nallow], &why) != 0) {
-				fprintf(stderr, "ddbgate diag: --allow %s: %s\n",
-				    optarg, o->nallow == MAX_ALLOW ?
+				fprintf(stderr, "ddbgate diag: --allow %s: "
+				    "%s\n", optarg, o->nallow == MAX_ALLOW ?
 				    "too many" : why);
 				return -1;
 			}

@@ -114,6 +114,7 @@ enum diag_dns_result {
 	DIAG_DNS_REFUSED,
 	DIAG_DNS_TIMEOUT,
 	DIAG_DNS_UNREACHABLE, /* ICMP port unreachable, connection refused */
+	DIAG_DNS_NO_ROUTE,    /* the query could not even be sent */
 	DIAG_DNS_ERROR,
 };
 

@@ -31,6 +31,7 @@
 #include "ca_cli.h"
 #include "cidr.h"
 #include "config.h"
+#include "diag.h"
 #include "dnscache.h"
 #include "listener.h"
 #include "log.h"
@@ -63,6 +64,7 @@ static const char usage_main[] =
     "  policy eval|lint  evaluate a request against a policy; lint a policy\n"
     "  ca init           create the gateway CA and say how clients trust it\n"
     "  passwd USER       a proxy_auth_users line for a connect listener\n"
+    "  diag              check the path to each endpoint, layer by layer\n"
     "  version           print the versions of ddbgate and its libraries\n"
     "\n"
     "'ddbgate COMMAND --help' describes each command.\n";
@@ -667,6 +669,7 @@ main(int argc, char **argv)
 		{ "policy", policy_cli_main },
 		{ "ca", ca_cli_main },
 		{ "passwd", passwd_cli_main },
+		{ "diag", diag_main },
 	};
 
 	if (argc < 2) {

@@ -168,6 +168,7 @@ struct server {
 	pthread_mutex_t snap_mu; /* guards snap for the metrics writers */
 	struct event_base *base;
 	struct event *watchdog;
+	struct event *drain_check; /* while draining: all workers done? */
 	char *access_log_path; /* as opened at start; NULL = none */
 	char *audit_log_path;
 	unsigned ping; /* watchdog sequence */
@@ -287,9 +288,21 @@ reload(struct server *srv)
 static void reopen_logs(struct server *srv);
 
 static void
+on_drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		if (!worker_done(srv->workers[i]))
+			return;
+	event_base_loopbreak(srv->base);
+}
+
+static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
+	struct timeval check_every = { .tv_usec = 50000 };
 
 	if (sig == SIGHUP) {
 		reload(srv);
@@ -310,7 +323,12 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		worker_drain(srv->workers[i], srv->snap->cfg->limits
 		    .drain_timeout_s);
-	event_base_loopbreak(srv->base);
+	/* the admin listener keeps answering (/readyz: 503) meanwhile */
+	srv->drain_check = event_new(srv->base, -1, EV_PERSIST, on_drain_check,
+	    srv);
+	if (srv->drain_check == NULL ||
+	    event_add(srv->drain_check, &check_every) != 0)
+		event_base_loopbreak(srv->base);
 }
 
 static int
@@ -497,6 +515,8 @@ on_watchdog(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = arg;
 	unsigned stuck = 0;
 
+	if (srv->stopping)
+		return; /* draining workers leave their loops one by one */
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		if (srv->ping > 0 && !worker_answered(srv->workers[i])) {
 			log_warnx("watchdog: worker %u did not answer", i);
@@ -593,6 +613,8 @@ cmd_run(int argc, char **argv)
 		event_free(sigs[i]);
 	if (srv.watchdog != NULL)
 		event_free(srv.watchdog);
+	if (srv.drain_check != NULL)
+		event_free(srv.drain_check);
 	metrics_free(srv.metrics); /* its listener lives on srv.base */
 	event_base_free(srv.base);
 	snapshot_unref(srv.snap);

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -288,10 +289,13 @@ log_request(struct session *s, int status, const char *error,
 
 	access_log_write(s->worker->access_log, &r);
 	write_audit(s, status, reason ? reason : error, r.latency_us);
+	/* a policy denial keeps its decision; any other failure is "error" */
 	metrics_request(s->worker->metrics, s->ep ? s->ep->name : "-",
 	    s->verdict.classified ? s->verdict.cls.operation : NULL,
-	    s->verdict.decision ? s->verdict.decision : "error", status,
-	    r.latency_us, elapsed_us(&s->resp.up_start));
+	    s->verdict.decision != NULL && (error == NULL ||
+	    strcmp(s->verdict.decision, "allow") != 0) ?
+	    s->verdict.decision : "error", status, r.latency_us,
+	    elapsed_us(&s->resp.up_start));
 }
 
 static void
@@ -903,6 +907,18 @@ target_count(const struct session *s)
 }
 
 /* The name (or address) and port of upstream target i. */
+/*
+ * Responses and requests leave as a few TLS records written back to
+ * back; with Nagle the last one waits for the peer's delayed ACK (40 ms).
+ */
+static void
+set_nodelay(int fd)
+{
+	int on = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
 static uint16_t
 sockaddr_port(const struct sockaddr *sa)
 {
@@ -1231,6 +1247,7 @@ connect_next(struct session *s)
 		    strerror(errno));
 		return;
 	}
+	set_nodelay(fd);
 	if (connect(fd, sa, sa->sa_family == AF_INET ?
 	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0 &&
 	    errno != EINPROGRESS) {
@@ -2095,7 +2112,8 @@ client_tls_failed(struct session *s)
 		ERR_error_string_n(e, reason, sizeof(reason));
 	ERR_clear_error();
 	slog(s, LOG_LEVEL_INFO, "client TLS handshake failed: %s", reason);
-	metrics_tls_failure(s->worker->metrics, "client", e == 0 ? "closed" :
+	metrics_tls_failure(s->worker->metrics, "client", e == 0 ||
+	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING ? "closed" :
 	    ERR_GET_REASON(e) == SSL_R_NO_SHARED_CIPHER ? "no_shared_cipher" :
 	    ERR_GET_REASON(e) == SSL_R_UNSUPPORTED_PROTOCOL ?
 	    "unsupported_protocol" : ERR_GET_REASON(e) ==
@@ -2230,6 +2248,7 @@ session_new(struct worker *w, const struct conf_listener *l, int fd,
 	s->listener = l;
 	s->fd = fd;
 	s->connect_fd = -1;
+	set_nodelay(fd);
 	sockaddr_format(addr, s->client, sizeof(s->client));
 	memcpy(&s->client_addr, addr, addr->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));

@@ -138,6 +138,12 @@ worker_ping(struct worker *w, unsigned seq)
 }
 
 bool
+worker_done(const struct worker *w)
+{
+	return atomic_load(&w->done);
+}
+
+bool
 worker_answered(const struct worker *w)
 {
 	return atomic_load(&w->pong) == atomic_load(&w->ping);
@@ -273,6 +279,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 
 	event_base_dispatch(w->base);
+	atomic_store(&w->done, true);
 	return NULL;
 }
 

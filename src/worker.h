@@ -77,6 +77,7 @@ struct worker {
 	struct event *ping_ev;
 	atomic_uint ping;	/* last sequence number asked for */
 	atomic_uint pong;	/* last one the loop answered */
+	atomic_bool done;	/* its loop has returned */
 	pthread_mutex_t reload_mu;
 	struct snapshot *reload_snap; /* handed over by worker_reload() */
 	pthread_t thread;
@@ -121,6 +122,9 @@ void worker_drain(struct worker *w, unsigned timeout_s);
  */
 void worker_ping(struct worker *w, unsigned seq);
 bool worker_answered(const struct worker *w);
+
+/* Whether the worker's loop has returned (after a stop or a drain). */
+bool worker_done(const struct worker *w);
 void worker_join(struct worker *w);
 
 void worker_free(struct worker *w);

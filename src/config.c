@@ -592,6 +592,19 @@ check_dnsname(char *s, const char **why)
 	return 0;
 }
 
+/* A POSIX portable user or group name. */
+static int
+check_account_name(char *s, const char **why)
+{
+	size_t len = strlen(s);
+
+	if (len <= 32 && s[0] != '-' && all_chars(s, len, "._-", true, true))
+		return 0;
+	*why = "a user or group name is at most 32 of A-Z, a-z, 0-9, '.', "
+	    "'_' and '-', not starting with '-'";
+	return -1;
+}
+
 static int
 check_endpoint_name(char *s, const char **why)
 {
@@ -850,6 +863,15 @@ static const struct key keys[] = {
 	  .help = "directory for the gateway CA and other state; default: "
 	  "$STATE_DIRECTORY, else /var/lib/ddbgate as root, else "
 	  "$XDG_STATE_HOME/ddbgate or ~/.local/state/ddbgate" },
+	{ .name = "user", .type = KEY_STRING, .off = CFG(user),
+	  .check = check_account_name, .syntax = "user name",
+	  .unset = "(keep the starting user)",
+	  .help = "started as root: bind the listeners, then run as this "
+	  "user" },
+	{ .name = "group", .type = KEY_STRING, .off = CFG(group),
+	  .check = check_account_name, .syntax = "group name",
+	  .unset = "(the user's primary group)",
+	  .help = "the group to run as with user" },
 
 	{ .name = "listeners", .type = KEY_ITEMS, .off = CFG(listeners),
 	  .off2 = CFG(nlisteners), .size = sizeof(struct conf_listener),
@@ -2146,6 +2168,16 @@ validate_bounds(struct loader *ld, const struct ynode *root,
 	    "above %s.%s (%u)", lo, section, hi_key, hi);
 }
 
+static int
+validate_user_group(struct loader *ld, const struct ynode *root,
+    const struct config *cfg)
+{
+	if (cfg->group == NULL || cfg->user != NULL)
+		return 0;
+	return fail_key(ld, ynode_or(ynode_get(root, "group"), root), "group",
+	    "needs user: the group only applies when dropping to a user");
+}
+
 /* Loads a document's root mapping. Returns a config, or NULL. */
 static struct config *
 load_root(struct loader *ld, const struct ynode *root)
@@ -2159,6 +2191,7 @@ load_root(struct loader *ld, const struct ynode *root)
 	    validate_ca_pair(ld, root, cfg) == -1 ||
 	    validate_listener_tls(ld, root, cfg) == -1 ||
 	    validate_metrics(ld, root, cfg) == -1 ||
+	    validate_user_group(ld, root, cfg) == -1 ||
 	    validate_bounds(ld, root, "resolver", "min_ttl_s",
 	    cfg->resolver.min_ttl_s, "max_ttl_s", cfg->resolver.max_ttl_s) == -1 ||
 	    validate_bounds(ld, root, "limits", "upstream_backoff_ms",

@@ -98,6 +98,8 @@ struct config {
 	char *account; /* may be NULL */
 	unsigned workers; /* 0 = one per core */
 	char *state_dir;  /* gateway CA and other state */
+	char *user;	  /* started as root: run as this user; may be NULL */
+	char *group;	  /* and this group (default: the user's) */
 
 	struct conf_listener *listeners;
 	size_t nlisteners;

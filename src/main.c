@@ -7,7 +7,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +333,62 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(srv->base);
 }
 
+/*
+ * Started as root with `user` set: everything that needs root is done
+ * (listeners bound, state directory and CA created, log files open), so
+ * become that user and group for good, before any worker thread runs.
+ */
+static int
+drop_privileges(const struct config *cfg, char *err, size_t errlen)
+{
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	char buf[4096];
+	gid_t gid;
+
+	if (cfg->user == NULL) {
+		if (geteuid() == 0)
+			log_warnx("running as root: set user (and group) so "
+			    "ddbgate drops its privileges after binding");
+		return 0;
+	}
+	if (geteuid() != 0) {
+		log_info("not started as root: user %s ignored", cfg->user);
+		return 0;
+	}
+	if (getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &pwp) != 0 ||
+	    pwp == NULL) {
+		snprintf(err, errlen, "user %s: no such user", cfg->user);
+		return -1;
+	}
+	gid = pw.pw_gid;
+	if (cfg->group != NULL) {
+		char gbuf[4096];
+
+		if (getgrnam_r(cfg->group, &gr, gbuf, sizeof(gbuf), &grp) != 0 ||
+		    grp == NULL) {
+			snprintf(err, errlen, "group %s: no such group",
+			    cfg->group);
+			return -1;
+		}
+		gid = gr.gr_gid;
+	}
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 ||
+	    setuid(pw.pw_uid) != 0) {
+		snprintf(err, errlen, "cannot become %s: %s", cfg->user,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, errlen, "still able to become root after "
+		    "dropping to %s", cfg->user);
+		return -1;
+	}
+	log_info("running as user %s (uid %u), group %u", cfg->user,
+	    (unsigned)pw.pw_uid, (unsigned)gid);
+	return 0;
+}
+
 static int
 start_workers(struct server *srv, char *err, size_t errlen)
 {
@@ -359,6 +417,8 @@ start_workers(struct server *srv, char *err, size_t errlen)
 			return -1;
 		srv->nworkers++;
 	}
+	if (drop_privileges(cfg, err, errlen) != 0)
+		return -1;
 	for (unsigned i = 0; i < n; i++)
 		if (worker_start(srv->workers[i]) != 0) {
 			snprintf(err, errlen, "cannot start worker threads");
@@ -586,11 +646,7 @@ cmd_run(int argc, char **argv)
 		sigs[i] = evsignal_new(srv.base, signums[i], on_signal, &srv);
 		evsignal_add(sigs[i], NULL);
 	}
-	if (start_workers(&srv, err, sizeof(err)) != 0)
-		fatalx("cannot start: %s", err);
-	metrics_add_writer(srv.metrics, write_server_gauges, &srv);
-	metrics_add_writer(srv.metrics, write_dns_gauges, srv.dns);
-	metrics_add_writer(srv.metrics, write_health_gauges, srv.health);
+	/* bound before start_workers(), which may drop root */
 	if (srv.snap->cfg->metrics.address != NULL) {
 		if (metrics_listen(srv.metrics, srv.base,
 		    srv.snap->cfg->metrics.address, err, sizeof(err)) != 0)
@@ -599,6 +655,11 @@ cmd_run(int argc, char **argv)
 		log_info("metrics on http://%s/metrics (also /healthz, "
 		    "/readyz)", srv.snap->cfg->metrics.address);
 	}
+	if (start_workers(&srv, err, sizeof(err)) != 0)
+		fatalx("cannot start: %s", err);
+	metrics_add_writer(srv.metrics, write_server_gauges, &srv);
+	metrics_add_writer(srv.metrics, write_dns_gauges, srv.dns);
+	metrics_add_writer(srv.metrics, write_health_gauges, srv.health);
 	metrics_set_ready(srv.metrics, true);
 	log_serving(&srv);
 	start_watchdog(&srv);

@@ -374,6 +374,26 @@ test_state_dir_env(void **state)
 }
 
 static void
+test_user_group(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok("user: ddbgate\ngroup: ddbgate\n" MINIMAL);
+	assert_string_equal(cfg->user, "ddbgate");
+	assert_string_equal(cfg->group, "ddbgate");
+	config_free(cfg);
+	cfg = load_ok(MINIMAL);
+	assert_null(cfg->user);
+	assert_null(cfg->group);
+	config_free(cfg);
+	error_starts("group: ddbgate\n" MINIMAL,
+	    "t.yaml:1:8: group: needs user");
+	error_starts("user: \"-x\"\n" MINIMAL,
+	    "t.yaml:1:7: user: \"-x\": a user or group name is at most 32");
+}
+
+static void
 test_state_dir_home(void **state)
 {
 	const char *home = getenv("HOME");
@@ -1215,7 +1235,7 @@ test_unknown_keys(void **state)
 {
 	(void)state;
 	extra_error_starts("regoin: us-east-1\n", "t.yaml:8:1: regoin: unknown "
-	    "key (expected region, account, workers, state_dir, listeners, ");
+	    "key (expected region, account, workers, state_dir, user, group, listeners, ");
 	extra_error_starts("limits:\n  max_body: 5\n",
 	    "t.yaml:9:3: limits.max_body: unknown key (expected max_connections,");
 	extra_error_starts("max_body_bytes: 2048\n", "t.yaml:8:1: "
@@ -1629,6 +1649,7 @@ main(void)
 		T(test_region_from_env),
 		T(test_state_dir_env),
 		T(test_state_dir_home),
+		T(test_user_group),
 		T(test_empty_file),
 		T(test_account),
 		T(test_region_values),

@@ -2419,6 +2419,14 @@ config_endpoint_for_host(const struct config *cfg, const char *name,
 	return NULL;
 }
 
+bool
+config_same_listener(const struct conf_listener *a,
+    const struct conf_listener *b)
+{
+	return a->mode == b->mode && a->addrlen == b->addrlen &&
+	    memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+}
+
 const char *
 config_mode_name(enum listener_mode mode)
 {

@@ -189,6 +189,10 @@ const struct conf_endpoint *config_endpoint_for_host(const struct config *cfg,
     const char *name, size_t len);
 
 const char *config_mode_name(enum listener_mode mode);
+
+/* Whether two listeners are the same socket: address and mode. */
+bool config_same_listener(const struct conf_listener *a,
+    const struct conf_listener *b);
 const char *config_service_name(enum endpoint_service service);
 
 #endif

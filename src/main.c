@@ -177,29 +177,48 @@ struct server {
 	bool stopping;
 };
 
-/* A reload cannot add, remove or change listeners yet: say which. */
-static bool
-same_listeners(const struct config *a, const struct config *b, char *why,
-    size_t len)
+/*
+ * The listening sockets a reload needs: for each worker, one new socket
+ * per listener the old configuration did not have (same address and
+ * mode), -1 for the others. fds is nworkers rows of nlisteners. Returns
+ * 0, or -1 with every socket opened so far closed and err set (an address
+ * in use, or a port below 1024 once root was dropped).
+ */
+static int
+open_new_listeners(const struct server *srv, const struct config *cfg,
+    int *fds, char *err, size_t errlen)
 {
-	if (a->nlisteners != b->nlisteners) {
-		snprintf(why, len, "the number of listeners changed (%zu -> "
-		    "%zu)", a->nlisteners, b->nlisteners);
-		return false;
-	}
-	for (size_t i = 0; i < a->nlisteners; i++) {
-		const struct conf_listener *x = &a->listeners[i];
-		const struct conf_listener *y = &b->listeners[i];
+	const struct config *old = srv->snap->cfg;
+	size_t n = cfg->nlisteners;
 
-		if (x->addrlen != y->addrlen || x->mode != y->mode ||
-		    memcmp(&x->addr, &y->addr, x->addrlen) != 0) {
-			snprintf(why, len, "listeners[%zu] changed (%s %s -> "
-			    "%s %s)", i, x->address, config_mode_name(x->mode),
-			    y->address, config_mode_name(y->mode));
-			return false;
+	for (size_t k = 0; k < srv->nworkers * n; k++)
+		fds[k] = -1;
+	for (size_t j = 0; j < n; j++) {
+		bool kept = false;
+
+		for (size_t i = 0; i < old->nlisteners && !kept; i++)
+			kept = config_same_listener(&old->listeners[i],
+			    &cfg->listeners[j]);
+		for (unsigned w = 0; !kept && w < srv->nworkers; w++) {
+			char why[256];
+
+			fds[w * n + j] = listener_open(&cfg->listeners[j], why,
+			    sizeof(why));
+			if (fds[w * n + j] >= 0)
+				continue;
+			snprintf(err, errlen, "listeners[%zu] %s: %s", j,
+			    cfg->listeners[j].address, why);
+			for (size_t k = 0; k < srv->nworkers * n; k++)
+				if (fds[k] >= 0)
+					close(fds[k]);
+			return -1;
 		}
+		if (!kept)
+			log_info("reload: new listener %s (%s mode)",
+			    cfg->listeners[j].address,
+			    config_mode_name(cfg->listeners[j].mode));
 	}
-	return true;
+	return 0;
 }
 
 /* Whether a cached name is still one the new configuration resolves. */
@@ -244,6 +263,7 @@ reload(struct server *srv)
 	char err[CONFIG_ERR_MAX + 256];
 	struct snapshot *snap;
 	bool servers_changed;
+	int *fds;
 
 	log_info("SIGHUP: reloading %s", srv->config_path ?
 	    srv->config_path : "the built-in defaults");
@@ -259,23 +279,29 @@ reload(struct server *srv)
 		    "%u: %.200s", srv->snap->generation, err);
 		return;
 	}
-	if (!same_listeners(old, snap->cfg, err, sizeof(err))) {
-		log_warnx("reload refused, still serving generation %u: %s; "
-		    "restart ddbgate to change listeners",
+	fds = xcalloc((size_t)srv->nworkers * snap->cfg->nlisteners + 1,
+	    sizeof(*fds));
+	if (open_new_listeners(srv, snap->cfg, fds, err, sizeof(err)) != 0) {
+		log_warnx("reload refused, still serving generation %u: %s",
 		    srv->snap->generation, err);
 		sdnotify("READY=1\nSTATUS=reload refused, serving generation "
 		    "%u", srv->snap->generation);
 		metrics_reload(srv->metrics, "refused");
 		snapshot_unref(snap);
+		free(fds);
 		return;
 	}
 	warn_unchanged("access_log.path", old->access_log.path,
 	    snap->cfg->access_log.path);
 	warn_unchanged("audit.path", old->audit.path, snap->cfg->audit.path);
+	warn_unchanged("metrics.address", old->metrics.address,
+	    snap->cfg->metrics.address);
 	servers_changed = resolver_settings_differ(old, snap->cfg) != 0;
 	dnscache_retain(srv->dns, servers_changed, name_in_use, snap->cfg);
 	for (unsigned i = 0; i < srv->nworkers; i++)
-		worker_reload(srv->workers[i], snap);
+		worker_reload(srv->workers[i], snap,
+		    fds + (size_t)i * snap->cfg->nlisteners);
+	free(fds);
 	pthread_mutex_lock(&srv->snap_mu);
 	snapshot_unref(srv->snap);
 	srv->snap = snap;

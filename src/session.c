@@ -67,7 +67,9 @@ struct session {
 	enum session_state state;
 	struct worker *worker;		   /* not owned */
 	struct snapshot *snap;		   /* one reference, owned */
-	const struct conf_listener *listener; /* in snap */
+	const struct conf_listener *listener; /* in snap; NULL once a reload
+						 removed it */
+	enum listener_mode mode;	   /* of the listener that accepted it */
 	TAILQ_ENTRY(session) link;	   /* in worker->sessions */
 	char client[64];
 	struct sockaddr_storage client_addr;
@@ -345,8 +347,7 @@ session_close(struct session *s, const char *reason)
 	if (s->plain || s->down == NULL)
 		close(s->fd); /* not owned by a TLS bufferevent */
 	TAILQ_REMOVE(&s->worker->sessions, s, link);
-	metrics_connection(s->worker->metrics,
-	    config_mode_name(s->listener->mode), -1);
+	metrics_connection(s->worker->metrics, config_mode_name(s->mode), -1);
 	s->worker->nsessions--;
 	worker_session_closed(s->worker);
 	snapshot_unref(s->snap);
@@ -444,15 +445,18 @@ linger_read(struct session *s)
 static void
 adopt_snapshot(struct session *s)
 {
-	size_t li;
+	const struct conf_listener *l = NULL;
+	const struct config *cfg = s->worker->snap->cfg;
 
 	if (s->snap == s->worker->snap)
 		return;
-	/* a reload keeps the listeners, in the same order (main checks) */
-	li = (size_t)(s->listener - s->snap->cfg->listeners);
+	/* the same socket in the new configuration, or none if removed */
+	for (size_t i = 0; s->listener != NULL && i < cfg->nlisteners; i++)
+		if (config_same_listener(&cfg->listeners[i], s->listener))
+			l = &cfg->listeners[i];
 	snapshot_unref(s->snap);
 	s->snap = snapshot_ref(s->worker->snap);
-	s->listener = &s->snap->cfg->listeners[li];
+	s->listener = l;
 	s->ep = s->host[0] == '\0' ? NULL : config_endpoint_for_host(
 	    s->snap->cfg, s->host, strlen(s->host));
 }
@@ -2246,6 +2250,7 @@ session_new(struct worker *w, const struct conf_listener *l, int fd,
 	s->worker = w;
 	s->snap = snapshot_ref(w->snap);
 	s->listener = l;
+	s->mode = l->mode;
 	s->fd = fd;
 	s->connect_fd = -1;
 	set_nodelay(fd);

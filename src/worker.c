@@ -170,24 +170,82 @@ on_stop(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(w->base);
 }
 
+/*
+ * The listeners of cfg, in its order: kept ones moved over (same socket,
+ * new configuration entry), new ones from fds, the rest closed. While
+ * draining nothing new is opened.
+ */
+static void
+swap_listeners(struct worker *w, const struct config *cfg, const int *fds)
+{
+	const struct config *old = w->snap->cfg;
+	struct evconnlistener **ls = xcalloc(cfg->nlisteners + 1, sizeof(*ls));
+	struct accept_ctx *ctx = xcalloc(cfg->nlisteners + 1, sizeof(*ctx));
+	size_t n = 0;
+
+	for (size_t j = 0; j < cfg->nlisteners; j++) {
+		struct evconnlistener *l = NULL;
+
+		for (size_t i = 0; fds[j] < 0 && i < w->nlisteners; i++)
+			if (w->listeners[i] != NULL &&
+			    config_same_listener(&old->listeners[i],
+			    &cfg->listeners[j])) {
+				l = w->listeners[i];
+				w->listeners[i] = NULL;
+			}
+		if (l == NULL && fds[j] >= 0 && !w->draining)
+			l = evconnlistener_new(w->base, on_accept, NULL,
+			    LEV_OPT_CLOSE_ON_FREE, 0, fds[j]);
+		else if (fds[j] >= 0)
+			close(fds[j]);
+		if (l == NULL)
+			continue; /* draining, or out of memory: logged below */
+		ctx[n].worker = w;
+		ctx[n].conf = &cfg->listeners[j];
+		ls[n++] = l;
+	}
+	for (size_t i = 0; i < w->nlisteners; i++)
+		if (w->listeners[i] != NULL) {
+			log_info("worker %u: listener %s closed by the reload",
+			    w->id, old->listeners[i].address);
+			evconnlistener_free(w->listeners[i]);
+		}
+	/* the callbacks point at the new contexts (ctx does not move now) */
+	for (size_t k = 0; k < n; k++) {
+		evconnlistener_set_cb(ls[k], on_accept, &ctx[k]);
+		evconnlistener_set_error_cb(ls[k], on_accept_error);
+	}
+	if (!w->draining && n != cfg->nlisteners)
+		log_warnx("worker %u: %zu of %zu listeners running after the "
+		    "reload", w->id, n, cfg->nlisteners);
+	free(w->listeners);
+	free(w->accept_ctx);
+	w->listeners = ls;
+	w->accept_ctx = ctx;
+	w->nlisteners = n;
+	if (w->nsessions >= w->max_sessions)
+		pause_listeners(w, true);
+}
+
 /* In the worker's thread: switch to the snapshot worker_reload() left. */
 static void
 on_reload(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	struct accept_ctx *ctx = w->accept_ctx;
 	struct snapshot *snap;
+	int *fds;
 	char err[256];
 
 	pthread_mutex_lock(&w->reload_mu);
 	snap = w->reload_snap;
+	fds = w->reload_fds;
 	w->reload_snap = NULL;
+	w->reload_fds = NULL;
 	pthread_mutex_unlock(&w->reload_mu);
 	if (snap == NULL)
 		return;
-	/* listeners are the same ones, in the same order (main checked) */
-	for (size_t i = 0; i < w->nlisteners; i++)
-		ctx[i].conf = &snap->cfg->listeners[i];
+	swap_listeners(w, snap->cfg, fds);
+	free(fds);
 	if (resolver_settings_differ(w->snap->cfg, snap->cfg)) {
 		if (resolver_reconfigure(w->resolver, snap->cfg, err,
 		    sizeof(err)) != 0)
@@ -261,15 +319,25 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 }
 
 void
-worker_reload(struct worker *w, struct snapshot *snap)
+worker_reload(struct worker *w, struct snapshot *snap, const int *fds)
 {
 	struct snapshot *old;
+	int *copy = xcalloc(snap->cfg->nlisteners + 1, sizeof(*copy)), *ofds;
 
+	memcpy(copy, fds, snap->cfg->nlisteners * sizeof(*copy));
 	pthread_mutex_lock(&w->reload_mu);
 	old = w->reload_snap;
+	ofds = w->reload_fds;
 	w->reload_snap = snapshot_ref(snap);
+	w->reload_fds = copy;
 	pthread_mutex_unlock(&w->reload_mu);
-	snapshot_unref(old); /* a reload the worker had not taken yet */
+	if (old != NULL) { /* a reload the worker had not taken yet */
+		for (size_t j = 0; j < old->cfg->nlisteners; j++)
+			if (ofds[j] >= 0)
+				close(ofds[j]);
+		snapshot_unref(old);
+	}
+	free(ofds);
 	event_active(w->reload_ev, EV_TIMEOUT, 0);
 }
 
@@ -327,7 +395,13 @@ worker_free(struct worker *w)
 		event_free(w->ping_ev);
 	if (w->drain_deadline != NULL)
 		event_free(w->drain_deadline);
-	snapshot_unref(w->reload_snap);
+	if (w->reload_snap != NULL) {
+		for (size_t j = 0; j < w->reload_snap->cfg->nlisteners; j++)
+			if (w->reload_fds[j] >= 0)
+				close(w->reload_fds[j]);
+		snapshot_unref(w->reload_snap);
+	}
+	free(w->reload_fds);
 	pthread_mutex_destroy(&w->reload_mu);
 	if (w->base != NULL)
 		event_base_free(w->base);

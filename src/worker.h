@@ -80,6 +80,7 @@ struct worker {
 	atomic_bool done;	/* its loop has returned */
 	pthread_mutex_t reload_mu;
 	struct snapshot *reload_snap; /* handed over by worker_reload() */
+	int *reload_fds;	      /* its new listening sockets, or -1 */
 	pthread_t thread;
 };
 
@@ -97,9 +98,13 @@ struct worker *worker_new(unsigned id, struct snapshot *snap, const int *fds,
  * Hands a reloaded snapshot to a running worker (from any thread; it
  * takes its own reference). The worker switches at its next loop turn:
  * new connections and the next request of open ones use it, requests in
- * flight finish on theirs. snap must have the same listeners.
+ * flight finish on theirs. fds has one entry per listener of snap: a
+ * socket bound for this worker (which it then owns) for a listener that
+ * is new, -1 for one the worker already has (same address and mode).
+ * Listeners the new configuration no longer has are closed; connections
+ * they accepted go on.
  */
-void worker_reload(struct worker *w, struct snapshot *snap);
+void worker_reload(struct worker *w, struct snapshot *snap, const int *fds);
 
 /* Starts the worker's thread. */
 int worker_start(struct worker *w);

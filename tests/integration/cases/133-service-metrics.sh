@@ -40,7 +40,8 @@
 #           as Unix time, the only series; build_info{version=<ddbgate
 #           version>} 1; reloads_total 0 each.  After the good reload: ok 1,
 #           config_generation 2, requests_total unchanged; after the broken
-#           one: failed 1, generation 2; after the listener change: refused 1.
+#           one: failed 1, generation 2; after a listener that cannot be bound
+#           (192.0.2.133): refused 1.
 #           /healthz 200 "ok", /readyz 200 "ready", HEAD /metrics 200 with no
 #           body, /nope 404, POST /metrics 405 with Allow: GET, HEAD.
 #           Last: exit 0 within 10 s of SIGTERM.
@@ -63,7 +64,7 @@ cat >"$CASE_TMP/policy.json" <<'JSON'
 JSON
 write_cfg() { # [broken] [listener2]
 	local o=" $* " ip=$IP
-	case $o in *" listener2 "*) ip=127.0.5.133 ;; esac
+	case $o in *" listener2 "*) ip=192.0.2.133 ;; esac
 	{
 		svc_head $ip "$MADDR"
 		cat <<YAML
@@ -229,7 +230,7 @@ expect_m "ddbgate_certificate_expiry_seconds{file=\"$PKI/gw-leaf.pem\"}" "$(date
 write_cfg broken
 signal_and_wait "$LGW_PID" HUP "$LGW_ERR" "reload failed, still serving generation 2: $FILE_RE:[0-9]+:[0-9]+: "
 write_cfg listener2
-signal_and_wait "$LGW_PID" HUP "$LGW_ERR" 'reload refused, still serving generation 2: listeners\[0\] changed'
+signal_and_wait "$LGW_PID" HUP "$LGW_ERR" 'reload refused, still serving generation 2: listeners\[0\] 192\.0\.2\.133:[0-9]+: '
 scrape m3
 expect_m 'ddbgate_reloads_total{outcome="ok"}' 1
 expect_m 'ddbgate_reloads_total{outcome="failed"}' 1

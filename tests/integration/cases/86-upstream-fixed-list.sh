@@ -81,6 +81,8 @@ expect_proxy_error 502 ConnectionRefused connection_refused '127\.0\.(0\.40|3\.8
 grep -q 'upstream address 127\.0\.3\.86:8443 of endpoint alldown is down for 5000 ms' "$LGW_ERR" ||
 	fail "127.0.3.86 was not marked down"
 rec_start c86 127.0.3.86
+# rec_start's port probe is a connection too: let the recorder file it first
+for _ in $(seq 1 20); do [ "$(rec_mark c86)" -ge 1 ] && break; sleep 0.1; done
 mc=$(rec_mark c86)
 m=$(log_mark "$LGW_ERR")
 gw_request other.ddbgate.test DynamoDB_20120810.ListTables '{}'

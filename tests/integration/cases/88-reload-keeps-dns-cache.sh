@@ -28,8 +28,8 @@
 #           flushed"); ListTables 200 with no new query; DeleteTable 400
 #           AccessDeniedException, not forwarded.  Syntax
 #           error: "reload failed, still serving generation 2: FILE:L:C: ...";
-#           listener: "reload refused, still serving generation 2: listeners[0]
-#           changed"; after each, ListTables 200 and DeleteTable 400, no query.
+#           a listener on 192.0.2.88 (no such local address): "reload refused,
+#           still serving generation 2: listeners[0] 192.0.2.88:443: ..."; after each, ListTables 200 and DeleteTable 400, no query.
 #           gen 3: "reloaded: serving generation 3 ...; resolvers changed, DNS
 #           cache flushed", then exactly one new query.  gen 4: 200 from "c88"
 #           (1 query for vpce-reload88b).  gen 5: 200 from "record" and a new
@@ -59,7 +59,7 @@ cfg="$CASE_TMP/ddbgate.yaml"
 write_cfg() {
 	local o=" $* " up=$NAME ip=127.0.1.88 servers="\"$DNS88\""
 	case $o in *" name2 "*) up=$NAME2 ;; esac
-	case $o in *" listener2 "*) ip=127.0.5.88 ;; esac
+	case $o in *" listener2 "*) ip=192.0.2.88 ;; esac
 	case $o in *" servers2 "*) servers="\"$DNS88\", \"$DNS\"" ;; esac
 	{
 		lgw_head "$ip"
@@ -129,9 +129,9 @@ list_ok record
 delete_denied
 expect_q "$NAME" 1 "after the failed reload"
 
-step "a listener change is refused; generation 2 keeps serving"
+step "a listener that cannot be bound (192.0.2.88) is refused; generation 2 keeps serving"
 write_cfg policy listener2
-reload "reload refused, still serving generation 2: listeners\\[0\\] changed"
+reload "reload refused, still serving generation 2: listeners\\[0\\] 192\\.0\\.2\\.88:[0-9]+: "
 list_ok record
 delete_denied
 

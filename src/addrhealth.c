@@ -503,12 +503,3 @@ addrhealth_foreach(struct addrhealth *h,
 	pthread_mutex_unlock(&h->lock);
 }
 
-bool
-sockaddr_same(const struct sockaddr *a, const struct sockaddr *b)
-{
-	struct key ka, kb;
-
-	if (!key_from(a, &ka) || !key_from(b, &kb))
-		return false;
-	return key_equal(&ka, &kb);
-}

@@ -87,7 +87,4 @@ size_t addrhealth_order(struct addrhealth *h, struct sockaddr_storage *addrs,
 void addrhealth_foreach(struct addrhealth *h,
     void (*fn)(void *arg, const struct addrhealth_info *info), void *arg);
 
-/* Two socket addresses are the same address and port. */
-bool sockaddr_same(const struct sockaddr *a, const struct sockaddr *b);
-
 #endif

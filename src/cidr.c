@@ -421,6 +421,29 @@ sockaddr_format_ip(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
+bool
+sockaddr_same(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const struct sockaddr_in *a4, *b4;
+	const struct sockaddr_in6 *a6, *b6;
+
+	if (a == NULL || b == NULL || a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)(const void *)a;
+		b4 = (const struct sockaddr_in *)(const void *)b;
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	}
+	if (a->sa_family != AF_INET6)
+		return false;
+	a6 = (const struct sockaddr_in6 *)(const void *)a;
+	b6 = (const struct sockaddr_in6 *)(const void *)b;
+	return a6->sin6_port == b6->sin6_port &&
+	    a6->sin6_scope_id == b6->sin6_scope_id &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+}
+
 const char *
 sockaddr_format(const struct sockaddr *sa, char *buf, size_t len)
 {

@@ -45,6 +45,13 @@ int hostport_parse(const char *s, uint16_t default_port, char **host,
 int sockaddr_parse(const char *s, uint16_t default_port,
     struct sockaddr_storage *ss, socklen_t *sslen, const char **why);
 
+/*
+ * Two socket addresses are the same IPv4 or IPv6 address, port and (IPv6)
+ * scope; padding, sin_zero and the flow label do not count. Anything
+ * else, and NULL, is never the same.
+ */
+bool sockaddr_same(const struct sockaddr *a, const struct sockaddr *b);
+
 /* Writes an address as "1.2.3.4:443" or "[::1]:443" (at least 64 bytes). */
 const char *sockaddr_format(const struct sockaddr *sa, char *buf, size_t len);
 

@@ -1903,27 +1903,6 @@ fail_key(struct loader *ld, const struct ynode *at, const char *key,
 	return -1;
 }
 
-static bool
-same_sockaddr(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
-{
-	const struct sockaddr_in *a4, *b4;
-	const struct sockaddr_in6 *a6, *b6;
-
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		a4 = (const struct sockaddr_in *)(const void *)a;
-		b4 = (const struct sockaddr_in *)(const void *)b;
-		return a4->sin_port == b4->sin_port &&
-		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	}
-	a6 = (const struct sockaddr_in6 *)(const void *)a;
-	b6 = (const struct sockaddr_in6 *)(const void *)b;
-	return a6->sin6_port == b6->sin6_port &&
-	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
-}
-
 /* Parses the address (already checked) and refuses a repeated one. */
 static int
 validate_listener(struct loader *ld, const struct ynode *n, void *items,
@@ -1942,7 +1921,8 @@ validate_listener(struct loader *ld, const struct ynode *n, void *items,
 		    "authenticate clients; this one is %s",
 		    config_mode_name(l->mode));
 	for (j = 0; j < i; j++) {
-		if (same_sockaddr(&v[j].addr, &l->addr))
+		if (sockaddr_same((const struct sockaddr *)&v[j].addr,
+		    (const struct sockaddr *)&l->addr))
 			return fail_key(ld, at, "address", "%s is already "
 			    "used by listeners[%zu]", l->address, j);
 	}
@@ -2141,7 +2121,8 @@ validate_metrics(struct loader *ld, const struct ynode *root,
 	    sockaddr_parse(cfg->metrics.address, 0, &ss, &len, &why) == -1)
 		return 0;
 	for (i = 0; i < cfg->nlisteners; i++) {
-		if (same_sockaddr(&ss, &cfg->listeners[i].addr))
+		if (sockaddr_same((const struct sockaddr *)&ss,
+		    (const struct sockaddr *)&cfg->listeners[i].addr))
 			return fail_key(ld, ynode_or(at, root),
 			    "metrics.address", "%s is already used by "
 			    "listeners[%zu]", cfg->metrics.address, i);
@@ -2423,8 +2404,9 @@ bool
 config_same_listener(const struct conf_listener *a,
     const struct conf_listener *b)
 {
-	return a->mode == b->mode && a->addrlen == b->addrlen &&
-	    memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+	return a->mode == b->mode &&
+	    sockaddr_same((const struct sockaddr *)&a->addr,
+	    (const struct sockaddr *)&b->addr);
 }
 
 const char *

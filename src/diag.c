@@ -65,7 +65,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "addrhealth.h"
 #include "cidr.h"
 #include "config.h"
 #include "diag.h"

@@ -1042,6 +1042,17 @@ on_resolved(void *arg, const struct resolver_result *res)
 	resolve_next(s);
 }
 
+/* Starts routing: every target resolved in turn, then connected. */
+static void
+route_start(struct session *s)
+{
+	set_state(s, SESSION_RESOLVING);
+	s->target_next = 0;
+	s->naddrs = 0;
+	s->route_msg[0] = '\0';
+	resolve_next(s);
+}
+
 /* Resolves the next target, or, after the last, connects. */
 static void
 resolve_next(struct session *s)
@@ -1104,11 +1115,7 @@ dispatch(struct session *s)
 		send_request(s);
 		return;
 	}
-	set_state(s, SESSION_RESOLVING);
-	s->target_next = 0;
-	s->naddrs = 0;
-	s->route_msg[0] = '\0';
-	resolve_next(s);
+	route_start(s);
 }
 
 /* limits.upstream_connect_timeout_ms bounds the TCP connect and, again,
@@ -1754,11 +1761,7 @@ read_connect(struct session *s)
 		/* tunnel: bytes the client sent early go along with the rest */
 		s->tun.active = true;
 		bufferevent_disable(s->down, EV_READ);
-		set_state(s, SESSION_RESOLVING);
-		s->target_next = 0;
-		s->naddrs = 0;
-		s->route_msg[0] = '\0';
-		resolve_next(s);
+		route_start(s);
 		return;
 	}
 	if (evbuffer_get_length(in) > 0) {

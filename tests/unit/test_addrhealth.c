@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "addrhealth.h"
+#include "cidr.h"
 
 static const struct addrhealth_policy pol = { 1000, 30000 };
 

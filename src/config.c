@@ -872,6 +872,11 @@ static const struct key keys[] = {
 	  .check = check_account_name, .syntax = "group name",
 	  .unset = "(the user's primary group)",
 	  .help = "the group to run as with user" },
+	{ .name = "sandbox", .type = KEY_BOOL, .off = CFG(sandbox),
+	  .def = "true",
+	  .help = "after start-up, limit file access (Landlock) and system "
+	  "calls (seccomp) where the kernel supports them; read at start "
+	  "only" },
 
 	{ .name = "listeners", .type = KEY_ITEMS, .off = CFG(listeners),
 	  .off2 = CFG(nlisteners), .size = sizeof(struct conf_listener),

@@ -100,6 +100,7 @@ struct config {
 	char *state_dir;  /* gateway CA and other state */
 	char *user;	  /* started as root: run as this user; may be NULL */
 	char *group;	  /* and this group (default: the user's) */
+	bool sandbox;	  /* Landlock + seccomp after start-up */
 
 	struct conf_listener *listeners;
 	size_t nlisteners;

@@ -41,6 +41,7 @@
 #include "policy_cli.h"
 #include "replay.h"
 #include "resolver.h"
+#include "sandbox.h"
 #include "sdnotify.h"
 #include "session.h"
 #include "snapshot.h"
@@ -175,6 +176,7 @@ struct server {
 	char *audit_log_path;
 	unsigned ping; /* watchdog sequence */
 	bool stopping;
+	bool landlocked; /* file access limited to the start's directories */
 };
 
 /*
@@ -272,8 +274,11 @@ reload(struct server *srv)
 	snap = snapshot_load(srv->config_path, srv->snap->generation + 1, err,
 	    sizeof(err));
 	if (snap == NULL) {
-		log_warnx("reload failed, still serving generation %u: %s",
-		    srv->snap->generation, err);
+		log_warnx("reload failed, still serving generation %u: %s%s",
+		    srv->snap->generation, err, srv->landlocked &&
+		    strstr(err, strerror(EACCES)) != NULL ? " (the sandbox "
+		    "allows only the directories in use at start; restart "
+		    "ddbgate to read files elsewhere)" : "");
 		metrics_reload(srv->metrics, "failed");
 		sdnotify("READY=1\nSTATUS=reload failed, serving generation "
 		    "%u: %.200s", srv->snap->generation, err);
@@ -296,6 +301,8 @@ reload(struct server *srv)
 	warn_unchanged("audit.path", old->audit.path, snap->cfg->audit.path);
 	warn_unchanged("metrics.address", old->metrics.address,
 	    snap->cfg->metrics.address);
+	warn_unchanged("sandbox", old->sandbox ? "true" : "false",
+	    snap->cfg->sandbox ? "true" : "false");
 	servers_changed = resolver_settings_differ(old, snap->cfg) != 0;
 	dnscache_retain(srv->dns, servers_changed, name_in_use, snap->cfg);
 	for (unsigned i = 0; i < srv->nworkers; i++)
@@ -415,6 +422,64 @@ drop_privileges(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * After the privilege drop, before any worker thread: Landlock and the
+ * seccomp filter (src/sandbox.h), each where the kernel has it. A layer
+ * the kernel lacks is a warning; one that fails to apply stops start-up.
+ */
+static int
+apply_sandbox(struct server *srv, char *err, size_t errlen)
+{
+	const struct config *cfg = srv->snap->cfg;
+	struct sandbox *sb;
+	char msg[512];
+	int abi, ndenied;
+
+	if (!cfg->sandbox) {
+		log_warnx("sandbox: false: file access and system calls are "
+		    "not limited");
+		return 0;
+	}
+	sb = sandbox_new();
+	sandbox_allow_config(sb, cfg, srv->config_path);
+	abi = sandbox_landlock(sb, msg, sizeof(msg));
+	if (abi < 0) {
+		snprintf(err, errlen, "sandbox: %s", msg);
+		sandbox_free(sb);
+		return -1;
+	}
+	if (abi == 0)
+		log_warnx("sandbox: %s: file access is not limited", msg);
+	else {
+		srv->landlocked = true;
+		log_info("sandbox: Landlock ABI %d: files readable in %zu "
+		    "director%s, writable in the state and log directories%s%s",
+		    abi, sandbox_nrules(sb), sandbox_nrules(sb) == 1 ? "y" :
+		    "ies", *msg != '\0' ? "; " : "", msg);
+		for (size_t i = 0; i < sandbox_nrules(sb); i++) {
+			unsigned rights;
+			const char *path = sandbox_rule(sb, i, &rights);
+
+			log_debug("sandbox: %s %s%s%s", path,
+			    rights & SANDBOX_READ ? "r" : "",
+			    rights & SANDBOX_WRITE ? "w" : "",
+			    rights & SANDBOX_EXEC ? "x" : "");
+		}
+	}
+	sandbox_free(sb);
+	ndenied = sandbox_seccomp(msg, sizeof(msg));
+	if (ndenied < 0) {
+		snprintf(err, errlen, "sandbox: %s", msg);
+		return -1;
+	}
+	if (ndenied == 0)
+		log_warnx("sandbox: %s: system calls are not limited", msg);
+	else
+		log_info("sandbox: seccomp filter: %d system calls denied, no "
+		    "writable and executable memory", ndenied);
+	return 0;
+}
+
 static int
 start_workers(struct server *srv, char *err, size_t errlen)
 {
@@ -443,7 +508,8 @@ start_workers(struct server *srv, char *err, size_t errlen)
 			return -1;
 		srv->nworkers++;
 	}
-	if (drop_privileges(cfg, err, errlen) != 0)
+	if (drop_privileges(cfg, err, errlen) != 0 ||
+	    apply_sandbox(srv, err, errlen) != 0)
 		return -1;
 	for (unsigned i = 0; i < n; i++)
 		if (worker_start(srv->workers[i]) != 0) {

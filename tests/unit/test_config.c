@@ -1235,7 +1235,7 @@ test_unknown_keys(void **state)
 {
 	(void)state;
 	extra_error_starts("regoin: us-east-1\n", "t.yaml:8:1: regoin: unknown "
-	    "key (expected region, account, workers, state_dir, user, group, listeners, ");
+	    "key (expected region, account, workers, state_dir, user, group, sandbox, listeners, ");
 	extra_error_starts("limits:\n  max_body: 5\n",
 	    "t.yaml:9:3: limits.max_body: unknown key (expected max_connections,");
 	extra_error_starts("max_body_bytes: 2048\n", "t.yaml:8:1: "

@@ -12,7 +12,8 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libevent-dev libssl-dev libc-ares-dev libyaml-dev libnghttp2-dev
 	libjansson-dev ca-certificates openssl)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev dnsmasq-base unbound stunnel4
-	awscli python3-boto3 curl iproute2 util-linux iptables nftables testssl.sh)
+	awscli python3-boto3 curl iproute2 util-linux iptables nftables testssl.sh
+	systemd groff-base nghttp2-client python3-h2)
 
 with_tests=1
 [ "${1:-}" = "--no-tests" ] && with_tests=0

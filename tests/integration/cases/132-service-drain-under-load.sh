@@ -5,15 +5,21 @@
 # are closed at once, every request in flight gets its whole response and
 # then its connection is closed, and the process exits 0 as soon as no
 # connection is left; past limits.drain_timeout_s what is left is cut, with
-# a "drain deadline" log line, and the exit status is still 0.
+# a "drain deadline" log line, and the exit status is still 0.  While it
+# drains, the admin listener still answers: /readyz says 503 (take the host
+# out of DNS / keepalived), /healthz still 200 (the process is alive).
 # Client:   a Python client (ssl, SigV4 from rawclient.py), one thread per
 #           connection: (a) 10 connections with one signed ListTables each to
 #           https://record.ddbgate.test/ (slow upstream), then reading until
 #           the gateway closes; an idle kept-alive connection (one ListTables
 #           to https://other.ddbgate.test/ answered at once, then nothing) and
 #           one with a TLS handshake and no request; a new connection 0.3 s
-#           after SIGTERM.  (b) 3 connections to the slow upstream.
-# Config:   case-local ddbgate 127.0.1.132:443 (sni), metrics off:
+#           after SIGTERM.  curl GET http://127.0.1.132:9145/readyz and
+#           /healthz once the 10 requests are in flight (before SIGTERM) and
+#           again 0.3 s after SIGTERM.  (b) 3 connections to the slow
+#           upstream.
+# Config:   case-local ddbgate 127.0.1.132:443 (sni),
+#             metrics: {address: "127.0.1.132:9145"}
 #             endpoints: [{name: slow132, hosts: [record.ddbgate.test],
 #                          upstream: 127.0.3.132:8443},
 #                         {name: fast132, hosts: [other.ddbgate.test],
@@ -23,13 +29,16 @@
 # Upstream: 127.0.3.132: a Python TLS server (leaf up-good) that answers each
 #           request 200 with a 2 kB body after 2 s (a), after 5 s (b);
 #           127.0.4.132: case-local recorder "c132".
-# Expect:   (a) SIGTERM once all 10 requests reached the upstream: log
+# Expect:   (a) before SIGTERM: /readyz 200 "ready", /healthz 200 "ok".
+#           SIGTERM once all 10 requests reached the upstream: log
 #           "Terminated: draining: no new connections, up to 30 s for
 #           requests in flight"; both idle connections closed within 1 s;
 #           the new connection refused (ECONNREFUSED) while ddbgate still
-#           runs; every one of the 10 gets a complete 200 (Content-Length
-#           bytes, the upstream's body) and then its connection closes within
-#           1 s; ddbgate exits 0 within 5 s of SIGTERM, no "drain deadline".
+#           runs; meanwhile (ddbgate still running after both answers)
+#           /readyz 503 "not ready" and /healthz 200 "ok"; every one of the
+#           10 gets a complete 200 (Content-Length bytes, the upstream's
+#           body) and then its connection closes within 1 s; ddbgate exits 0
+#           within 5 s of SIGTERM, no "drain deadline".
 #           (b) exit 0 between 0.8 and 3 s after SIGTERM; "worker N: drain
 #           deadline (1 s): closing M connection(s) still open" with the Ms
 #           adding up to 3; none of the 3 got a response; each connection
@@ -37,12 +46,13 @@
 . "$IT_DIR/service_lib.sh"
 
 IP=127.0.1.132
+MADDR=$IP:9145 # the admin listener: /metrics, /healthz, /readyz
 cfg="$CASE_TMP/ddbgate.yaml"
 rec_start c132 127.0.4.132
 
 write_cfg() { # [DRAIN_TIMEOUT_S]
 	{
-		svc_head $IP
+		svc_head $IP "$MADDR"
 		echo "endpoints:"
 		lgw_endpoint slow132 record.ddbgate.test "127.0.3.132:$UP_PORT"
 		lgw_endpoint fast132 other.ddbgate.test "127.0.4.132:$UP_PORT"
@@ -159,6 +169,17 @@ client() {
 	start_bg "$CASE_TMP/$1" env IT_DIR="$IT_DIR" /usr/bin/python3 "$CASE_TMP/drainclient.py" "$2" \
 		"$IP:$GW_PORT" "$PKI/gw-ca.pem" "$CASE_TMP/$1.jsonl" "${3:-1}"
 }
+# admin PATH CODE BODY — GET http://$MADDR PATH answers CODE with the body
+# line BODY.
+admin() {
+	local got body
+	got=$(curl -sS --max-time 5 -o "$CASE_TMP/admin.body" -w '%{http_code}' "http://$MADDR$1" 2>"$CASE_TMP/admin.err")
+	body=$(head -c 200 "$CASE_TMP/admin.body" 2>/dev/null)
+	echo "GET $1 -> $got $body"
+	if [ "$got" != "$2" ] || [ "$body" != "$3" ]; then
+		fail "GET http://$MADDR$1 answered '$got $body' ($(cat "$CASE_TMP/admin.err")), expected $2 $3"
+	fi
+}
 # wait_requests LOG N — the slow upstream received N requests (5 s).
 wait_requests() {
 	for _ in $(seq 1 50); do
@@ -224,6 +245,8 @@ grep -q '"status": 200' "$CASE_TMP/idle-kept.jsonl" || fail "the kept-alive clie
 client inflight inflight 10
 INFLIGHT_PID=$BG_PID
 wait_requests "$CASE_TMP/slow1.log" 10
+admin /readyz 200 ready
+admin /healthz 200 ok
 
 step "SIGTERM"
 m=$(log_mark "$LGW_ERR")
@@ -239,6 +262,10 @@ kill -0 "$LGW_PID" 2>/dev/null && alive=1
 echo "a new connection 0.3 s after SIGTERM: $p (ddbgate still running: $alive)"
 [ "$alive" = 1 ] || fail "ddbgate exited before its requests in flight were answered"
 [ "$p" = refused ] || fail "a new connection after SIGTERM was not refused: $p"
+admin /readyz 503 "not ready"
+admin /healthz 200 ok
+kill -0 "$LGW_PID" 2>/dev/null || fail "ddbgate exited before the admin answers could be taken as answers during the drain"
+echo "ddbgate still draining after both answers"
 wait_exit "$LGW_PID" 50 || fail "ddbgate still runs 5 s after SIGTERM (the upstream answers within 2 s)"
 T_EXIT=$(date +%s.%N)
 [ "$EXIT_ST" = 0 ] || fail "ddbgate exited with status $EXIT_ST after SIGTERM"

@@ -899,6 +899,10 @@ static const struct key keys[] = {
 	  .unset = "(no proxy authentication)",
 	  .help = "connect mode: require Proxy-Authorization Basic against "
 	  "this users file (lines from `ddbgate passwd USER`)" },
+	{ .name = "listeners[].http2", .type = KEY_BOOL, .off = LIS(http2),
+	  .def = "true",
+	  .help = "offer h2 by ALPN (before http/1.1) on the TLS the listener "
+	  "terminates; false = http/1.1 only" },
 
 	{ .name = "tls", .type = KEY_SECTION,
 	  .help = "certificates the gateway presents to clients" },
@@ -1100,6 +1104,9 @@ static const struct key keys[] = {
 	LIMIT(drain_timeout_s, 0, 3600, "30", "seconds",
 	    "on SIGTERM, requests in flight get this long to finish before "
 	    "their connections are cut"),
+	LIMIT(h2_max_concurrent_streams, 1, 1000, "100", "streams",
+	    "HTTP/2: requests one client connection may have open at once "
+	    "(SETTINGS_MAX_CONCURRENT_STREAMS)"),
 };
 
 #define NKEYS nitems(keys)

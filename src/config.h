@@ -47,6 +47,7 @@ struct conf_listener {
 	struct cidr *allow_clients; /* NULL/0 = any client */
 	size_t nallow_clients;
 	char *proxy_auth_users; /* connect mode: users file; NULL = no auth */
+	bool http2;		/* ALPN offers h2 */
 };
 
 struct conf_certificate {
@@ -157,6 +158,7 @@ struct config {
 		unsigned upstream_backoff_max_ms; /* doubling up to this */
 		unsigned drain_timeout_s; /* SIGTERM: requests in flight get this
 					     long to finish */
+		unsigned h2_max_concurrent_streams;
 	} limits;
 };
 

@@ -37,6 +37,7 @@
 #include "clienthello.h"
 #include "config.h"
 #include "enforce.h"
+#include "h2.h"
 #include "http1.h"
 #include "log.h"
 #include "metrics.h"
@@ -74,7 +75,11 @@ struct session {
 	char client[64];
 	struct sockaddr_storage client_addr;
 
-	int fd;			   /* the client socket */
+	int fd;			   /* the client socket; -1 for a stream */
+	bool stream;		   /* an HTTP/2 stream: down is a pair end
+				      whose other end is the h2 codec's */
+	int32_t stream_id;
+	struct h2_conn *h2;	   /* SESSION_H2: the codec; owned */
 	bool plain;		   /* down is not TLS (yet): connect mode
 				      before interception, or a tunnel; the
 				      session closes fd itself */
@@ -169,6 +174,7 @@ session_state_name(enum session_state state)
 		[SESSION_WAIT_RESPONSE] = "waiting for upstream response",
 		[SESSION_RELAY_BODY] = "relaying response body",
 		[SESSION_TUNNEL] = "opaque tunnel",
+		[SESSION_H2] = "HTTP/2",
 		[SESSION_CLOSING] = "closing",
 	};
 
@@ -186,9 +192,16 @@ slog(const struct session *s, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_msg(level, "session %u.%llu client %s host %s [%s]: %s",
-	    s->worker->id, (unsigned long long)s->id, s->client,
-	    s->host[0] ? s->host : "-", session_state_name(s->state), msg);
+	if (s->stream)
+		log_msg(level, "session %u.%llu client %s host %s h2 stream %d "
+		    "[%s]: %s", s->worker->id, (unsigned long long)s->id,
+		    s->client, s->host[0] ? s->host : "-", (int)s->stream_id,
+		    session_state_name(s->state), msg);
+	else
+		log_msg(level, "session %u.%llu client %s host %s [%s]: %s",
+		    s->worker->id, (unsigned long long)s->id, s->client,
+		    s->host[0] ? s->host : "-", session_state_name(s->state),
+		    msg);
 }
 
 /* The one setter: asserts the transition is one the diagram allows. */
@@ -201,7 +214,8 @@ set_state(struct session *s, enum session_state next)
 		[SESSION_PROXY_HEAD] = 1u << SESSION_HANDSHAKE |
 		    1u << SESSION_RESOLVING,
 		[SESSION_PEEK_HELLO] = 1u << SESSION_HANDSHAKE,
-		[SESSION_HANDSHAKE] = 1u << SESSION_READ_HEAD,
+		[SESSION_HANDSHAKE] = 1u << SESSION_READ_HEAD |
+		    1u << SESSION_H2,
 		[SESSION_READ_HEAD] = 1u << SESSION_READ_BODY |
 		    1u << SESSION_RESOLVING | 1u << SESSION_WAIT_RESPONSE,
 		[SESSION_READ_BODY] = 1u << SESSION_RESOLVING |
@@ -215,6 +229,7 @@ set_state(struct session *s, enum session_state next)
 		[SESSION_WAIT_RESPONSE] = 1u << SESSION_RELAY_BODY,
 		[SESSION_RELAY_BODY] = 1u << SESSION_READ_HEAD,
 		[SESSION_TUNNEL] = 0,
+		[SESSION_H2] = 0,
 		[SESSION_CLOSING] = 0,
 	};
 
@@ -332,6 +347,7 @@ session_close(struct session *s, const char *reason)
 	    s->requests, reason);
 	drop_upstream(s);
 	verdict_free(&s->verdict);
+	h2_conn_free(s->h2); /* its stream sessions see their client leave */
 	if (s->resume != NULL)
 		event_free(s->resume);
 	if (s->deadline != NULL)
@@ -342,12 +358,16 @@ session_close(struct session *s, const char *reason)
 		event_free(s->peek);
 	if (s->tun.bev != NULL)
 		bufferevent_free(s->tun.bev);
+	if (s->down != NULL && s->stream) /* the codec sees the end */
+		bufferevent_flush(s->down, EV_WRITE, BEV_FINISHED);
 	if (s->down != NULL)
 		bufferevent_free(s->down);
-	if (s->plain || s->down == NULL)
+	if ((s->plain || s->down == NULL) && s->fd >= 0)
 		close(s->fd); /* not owned by a TLS bufferevent */
 	TAILQ_REMOVE(&s->worker->sessions, s, link);
-	metrics_connection(s->worker->metrics, config_mode_name(s->mode), -1);
+	if (!s->stream)
+		metrics_connection(s->worker->metrics,
+		    config_mode_name(s->mode), -1);
 	s->worker->nsessions--;
 	worker_session_closed(s->worker);
 	snapshot_unref(s->snap);
@@ -362,7 +382,13 @@ session_close(struct session *s, const char *reason)
 static void
 close_write(struct session *s)
 {
-	SSL *ssl = s->plain ? NULL : bufferevent_openssl_get_ssl(s->down);
+	SSL *ssl;
+
+	if (s->stream) { /* the codec ends the stream with END_STREAM */
+		bufferevent_flush(s->down, EV_WRITE, BEV_FINISHED);
+		return;
+	}
+	ssl = s->plain ? NULL : bufferevent_openssl_get_ssl(s->down);
 
 	if (ssl != NULL && SSL_shutdown(ssl) < 0)
 		ERR_clear_error(); /* best effort: the socket may be gone */
@@ -376,7 +402,9 @@ session_abort(struct session *s, const char *reason)
 {
 	struct linger hard = { .l_onoff = 1, .l_linger = 0 };
 
-	setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+	/* a stream: the codec sees the response end short and resets it */
+	if (s->fd >= 0)
+		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
 	session_close(s, reason);
 }
 
@@ -404,7 +432,7 @@ finish(struct session *s, const char *reason, bool linger)
 
 	set_state(s, SESSION_CLOSING);
 	bufferevent_setwatermark(s->down, EV_WRITE, 0, 0);
-	if (linger)
+	if (linger && !s->stream) /* a stream's codec sends nothing more */
 		s->linger = evtimer_new(s->worker->base, on_linger_end, s);
 	if (s->linger == NULL) {
 		bufferevent_disable(s->down, EV_READ);
@@ -1409,6 +1437,10 @@ session_drain(struct session *s)
 			finish(s, "draining: idle", false);
 		/* else a request is arriving: it is served, then closed */
 		break;
+	case SESSION_H2:
+		/* GOAWAY; its streams (sessions of their own) finish */
+		h2_conn_drain(s->h2);
+		break;
 	default:
 		/* in flight: response_done() or answer() closes it */
 		break;
@@ -2040,11 +2072,52 @@ tunnel_open(struct session *s, int fd)
 	tunnel_pump(s, s->down, s->tun.bev, &s->tun.up_bytes);
 }
 
+/*
+ * ALPN chose h2: the codec takes the connection. Idle and request time
+ * limits are per stream from here on; a client that stops reading is cut
+ * by the write timeout.
+ */
+static void
+h2_start(struct session *s)
+{
+	const struct config *cfg = s->snap->cfg;
+	struct timeval wtmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
+	char tag[400];
+	struct h2_params p = {
+		.base = s->worker->base,
+		.down = s->down,
+		.tag = tag,
+		.max_streams = cfg->limits.h2_max_concurrent_streams,
+		.max_header_bytes = cfg->limits.max_header_bytes,
+		.max_body_bytes = cfg->limits.max_body_bytes,
+		.idle_timeout_s = cfg->limits.client_idle_timeout_s,
+		.request_timeout_s = cfg->limits.request_timeout_s,
+	};
+
+	snprintf(tag, sizeof(tag), "session %u.%llu client %s host %s",
+	    s->worker->id, (unsigned long long)s->id, s->client,
+	    s->host[0] ? s->host : "-");
+	set_state(s, SESSION_H2);
+	bufferevent_setwatermark(s->down, EV_READ, 0, 0);
+	bufferevent_set_timeouts(s->down, NULL, &wtmo);
+	if ((s->h2 = h2_conn_new(s, &p)) == NULL)
+		session_close(s, "out of memory");
+}
+
+void
+session_h2_end(struct session *s, const char *why)
+{
+	if (s->state == SESSION_H2)
+		finish(s, why, false);
+}
+
 static void
 handshake_done(struct session *s)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(s->down);
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	const unsigned char *alpn = NULL;
+	unsigned alpn_len = 0;
 	char name[256];
 
 	if (sni != NULL && !host_name(sni, strlen(sni), false, name,
@@ -2069,7 +2142,11 @@ handshake_done(struct session *s)
 		    strlen(s->host));
 	slog(s, LOG_LEVEL_DEBUG, "client TLS established (%s, %s)",
 	    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
-	next_request(s);
+	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+	if (alpn_len == 2 && memcmp(alpn, "h2", 2) == 0)
+		h2_start(s);
+	else
+		next_request(s);
 }
 
 static void
@@ -2083,6 +2160,8 @@ on_down_read(struct bufferevent *bev, void *arg)
 		read_connect(s);
 	else if (s->state == SESSION_TUNNEL)
 		tunnel_pump(s, s->down, s->tun.bev, &s->tun.up_bytes);
+	else if (s->state == SESSION_H2 && h2_conn_read(s->h2) != 0)
+		finish(s, h2_conn_why(s->h2), false);
 	else if (s->state == SESSION_CLOSING && s->linger)
 		linger_read(s);
 }
@@ -2107,6 +2186,8 @@ on_down_write(struct bufferevent *bev, void *arg)
 	else if (s->state == SESSION_TUNNEL && !s->tun.closing &&
 	    left <= RELAY_LOW)
 		bufferevent_enable(s->tun.bev, EV_READ);
+	else if (s->state == SESSION_H2 && h2_conn_write(s->h2) != 0)
+		finish(s, h2_conn_why(s->h2), false);
 }
 
 static void
@@ -2146,6 +2227,15 @@ on_down_event(struct bufferevent *bev, short what, void *arg)
 			client_tls_failed(s);
 		return;
 	}
+	if (s->state == SESSION_H2) {
+		slog(s, LOG_LEVEL_DEBUG, "HTTP/2 client %s with %u stream(s) "
+		    "open", (what & BEV_EVENT_TIMEOUT) ? "stopped reading" :
+		    (what & BEV_EVENT_EOF) ? "closed the connection" :
+		    "connection error", h2_conn_streams(s->h2));
+		session_close(s, (what & BEV_EVENT_TIMEOUT) ? "client timeout" :
+		    "client closed");
+		return;
+	}
 	if (s->state == SESSION_TUNNEL) {
 		tunnel_side_closed(s, s->tun.bev, (what & BEV_EVENT_TIMEOUT) ?
 		    "client idle timeout" : (what & BEV_EVENT_EOF) ?
@@ -2174,7 +2264,8 @@ handshake_start(struct session *s)
 	const struct config *cfg = s->snap->cfg;
 	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
 	SSL *ssl = tls_server_ssl_new(s->snap->tls_server,
-	    s->proxy.host[0] ? s->proxy.host : NULL);
+	    s->proxy.host[0] ? s->proxy.host : NULL,
+	    s->listener != NULL && s->listener->http2);
 
 	set_state(s, SESSION_HANDSHAKE);
 	if (ssl == NULL) {
@@ -2237,6 +2328,61 @@ peek_start(struct session *s)
 	s->peek = event_new(s->worker->base, s->fd, EV_READ, on_peek, s);
 	if (s->peek == NULL || event_add(s->peek, &tmo) != 0)
 		session_close(s, "out of memory");
+}
+
+int
+session_new_stream(struct session *parent, struct bufferevent *end,
+    int32_t stream_id)
+{
+	const struct config *cfg = parent->snap->cfg;
+	struct timeval idle = { .tv_sec = cfg->limits.client_idle_timeout_s };
+	struct worker *w = parent->worker;
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		bufferevent_free(end);
+		return -1;
+	}
+	s->id = ++w->next_session;
+	s->worker = w;
+	s->snap = snapshot_ref(parent->snap); /* next_request adopts newer */
+	s->listener = parent->listener;
+	s->mode = parent->mode;
+	s->fd = -1;
+	s->connect_fd = -1;
+	s->stream = true;
+	s->stream_id = stream_id;
+	s->down = end;
+	memcpy(s->client, parent->client, sizeof(s->client));
+	s->client_addr = parent->client_addr;
+	memcpy(s->host, parent->host, sizeof(s->host));
+	s->ep = parent->ep;
+	s->ep_index = parent->ep_index;
+	s->bad_sni = parent->bad_sni;
+	s->sni_mismatch = parent->sni_mismatch;
+	s->proxy = parent->proxy;
+	s->orig_dst = parent->orig_dst;
+	memcpy(s->orig_dst_str, parent->orig_dst_str, sizeof(s->orig_dst_str));
+	memcpy(s->orig_dst_ip, parent->orig_dst_ip, sizeof(s->orig_dst_ip));
+	TAILQ_INSERT_TAIL(&w->sessions, s, link);
+	w->nsessions++;
+	s->resume = event_new(w->base, -1, 0, on_resume, s);
+	s->deadline = evtimer_new(w->base, on_request_deadline, s);
+	if (s->resume == NULL || s->deadline == NULL) {
+		session_close(s, "out of memory"); /* frees end */
+		return -1;
+	}
+	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
+	    s);
+	bufferevent_setwatermark(s->down, EV_READ, 0,
+	    cfg->limits.max_header_bytes + cfg->limits.max_body_bytes);
+	bufferevent_setwatermark(s->down, EV_WRITE, RELAY_LOW, 0);
+	bufferevent_set_timeouts(s->down, &idle, &idle);
+	bufferevent_enable(s->down, EV_READ | EV_WRITE);
+	slog(s, LOG_LEVEL_DEBUG, "stream of session %u.%llu",
+	    parent->worker->id, (unsigned long long)parent->id);
+	next_request(s);
+	return 0;
 }
 
 void

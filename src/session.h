@@ -14,8 +14,10 @@
 #ifndef DDBGATE_SESSION_H
 #define DDBGATE_SESSION_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 
+struct bufferevent;
 struct conf_listener;
 struct session;
 struct worker;
@@ -34,6 +36,9 @@ enum session_state {
 	SESSION_WAIT_RESPONSE,	/* request sent; reading the response head */
 	SESSION_RELAY_BODY,	/* response head sent on; relaying its body */
 	SESSION_TUNNEL,		/* opaque tunnel: bytes both ways, no policy */
+	SESSION_H2,		/* the client speaks HTTP/2: the h2 codec has
+				   the connection, stream sessions the
+				   requests */
 	SESSION_CLOSING,	/* flushing the last bytes to the client */
 };
 
@@ -50,6 +55,21 @@ void session_new(struct worker *w, const struct conf_listener *l, int fd,
  * is closed once its response is sent. Tunnels run until the deadline.
  */
 void session_drain_all(struct worker *w);
+
+/*
+ * HTTP/2 (h2.c): a session for one stream of parent's connection, its
+ * client side the bufferevent end (owned from here on) where the codec
+ * writes the stream's request as HTTP/1.1 and reads the response back.
+ * It inherits what the connection established (client, TLS name,
+ * endpoint, CONNECT host and user, original destination). 0, or -1 with
+ * end freed.
+ */
+int session_new_stream(struct session *parent, struct bufferevent *end,
+    int32_t stream_id);
+
+/* The h2 codec of s is done (GOAWAY sent, drained, idle): s ends once
+ * its output is flushed. */
+void session_h2_end(struct session *s, const char *why);
 
 /* Ends the session now, whatever its state (worker shutdown). */
 void session_close(struct session *s, const char *reason);

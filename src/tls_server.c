@@ -302,14 +302,16 @@ use_minted(SSL *ssl, struct ca *ca, const char *host)
 	return ok == 1;
 }
 
-/* The ex_data slot holding a connection's name hint (not owned). */
-static int hint_index = -1;
+/* The ex_data slots holding a connection's name hint (not owned) and
+ * whether its listener offers h2 (non-NULL) by ALPN. */
+static int hint_index = -1, h2_index = -1;
 static pthread_once_t hint_once = PTHREAD_ONCE_INIT;
 
 static void
 hint_index_init(void)
 {
 	hint_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	h2_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
 /*
@@ -346,11 +348,15 @@ static int
 on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char ours[] = "\x08http/1.1";
+	static const unsigned char h1[] = "\x08http/1.1";
+	static const unsigned char h2[] = "\x02h2\x08http/1.1";
+	bool offer_h2 = h2_index >= 0 && SSL_get_ex_data(ssl, h2_index);
 	unsigned char *sel;
 
-	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in,
-	    inlen) != OPENSSL_NPN_NEGOTIATED)
+	/* our order is the preference: h2 first where the listener offers it */
+	if (SSL_select_next_proto(&sel, outlen, offer_h2 ? h2 : h1,
+	    offer_h2 ? sizeof(h2) - 1 : sizeof(h1) - 1, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	*out = sel;
 	return SSL_TLSEXT_ERR_OK;
@@ -418,14 +424,19 @@ tls_server_free(struct tls_server *ts)
 }
 
 SSL *
-tls_server_ssl_new(struct tls_server *ts, const char *name_hint)
+tls_server_ssl_new(struct tls_server *ts, const char *name_hint,
+    bool offer_h2)
 {
+	static char yes;
 	SSL *ssl = SSL_new(ts->ctx);
 
 	pthread_once(&hint_once, hint_index_init);
-	if (ssl != NULL && name_hint != NULL &&
-	    (hint_index < 0 || SSL_set_ex_data(ssl, hint_index,
-	    (void *)(uintptr_t)name_hint) != 1)) {
+	if (ssl == NULL)
+		return NULL;
+	if ((name_hint != NULL && (hint_index < 0 || SSL_set_ex_data(ssl,
+	    hint_index, (void *)(uintptr_t)name_hint) != 1)) ||
+	    (offer_h2 && (h2_index < 0 || SSL_set_ex_data(ssl, h2_index,
+	    &yes) != 1))) {
 		SSL_free(ssl);
 		return NULL;
 	}

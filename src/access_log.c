@@ -58,23 +58,26 @@ value(const char *s, char *buf, size_t len)
 void
 access_log_write(FILE *f, const struct access_record *r)
 {
-	char ts[32], b1[160], b2[300], b3[300];
+	char ts[32], b1[160], b2[300], b3[300], stream[32] = "";
 	struct timespec now;
 	struct tm tm;
 
 	if (f == NULL)
 		return;
+	if (r->h2_stream > 0)
+		snprintf(stream, sizeof(stream), " h2_stream=%d",
+		    (int)r->h2_stream);
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	fprintf(f, "time=%s.%03ldZ client=%s endpoint=%s host=%s target=%s "
 	    "status=%d request_bytes=%llu response_bytes=%llu "
-	    "latency_ms=%.3f upstream=%s reused=%d%s%s\n",
+	    "latency_ms=%.3f upstream=%s reused=%d%s%s%s\n",
 	    ts, now.tv_nsec / 1000000, r->client, value(r->endpoint, b1,
 	    sizeof(b1)), value(r->host, b2, sizeof(b2)),
 	    value(r->target, b3, sizeof(b3)), r->status,
 	    (unsigned long long)r->request_bytes,
 	    (unsigned long long)r->response_bytes,
 	    (double)r->latency_us / 1000.0, r->upstream, r->reused,
-	    r->error ? " error=" : "", r->error ? r->error : "");
+	    r->error ? " error=" : "", r->error ? r->error : "", stream);
 }

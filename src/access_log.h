@@ -21,6 +21,7 @@ struct access_record {
 	const char *upstream;	/* "1.2.3.4:443", or "-" */
 	const char *error;	/* Proxy-Status error type, or NULL */
 	int reused;		/* upstream connection came from the pool */
+	int32_t h2_stream;	/* HTTP/2: the stream id; 0 for HTTP/1.1 */
 };
 
 /* Opens the access log path: "-" = stdout, "off" = NULL. Returns the

@@ -302,6 +302,7 @@ log_request(struct session *s, int status, const char *error,
 		.upstream = s->up ? s->up->addr_str : "-",
 		.error = error,
 		.reused = s->up_reused,
+		.h2_stream = s->stream ? s->stream_id : 0,
 	};
 
 	access_log_write(s->worker->access_log, &r);

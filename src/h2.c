@@ -278,6 +278,12 @@ response_input(struct h2_stream *st, struct evbuffer *in, bool eof)
 	if (eof && !st->resp.done) {
 		reset(st, NGHTTP2_INTERNAL_ERROR, st->resp.head_done ?
 		    "the response was cut" : "no response");
+	} else if (st->resp.done && st->end != NULL) {
+		/* the stream session waits for a next request that never
+		 * comes: it ends now (its upstream connection is pooled) */
+		bufferevent_flush(st->end, EV_WRITE, BEV_FINISHED);
+		bufferevent_free(st->end);
+		st->end = NULL;
 	}
 }
 
@@ -305,6 +311,9 @@ on_end_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /* An answer of this codec's own (the request never reached a session). */
+static void answer_local(struct h2_stream *st, enum proxy_error_kind kind,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void
 answer_local(struct h2_stream *st, enum proxy_error_kind kind,
     const char *fmt, ...)

@@ -289,7 +289,7 @@ h2msg_request_head(const struct h2msg_request *r, size_t *len)
 	if (head == NULL)
 		return NULL;
 	n = snprintf(head, cap, "%s %s HTTP/1.1\r\nHost: %s\r\n%.*s"
-	    "Content-Length: %llu\r\nConnection: close\r\n\r\n", r->method,
+	    "Content-Length: %llu\r\n\r\n", r->method,
 	    r->path, r->authority, (int)r->fields_len,
 	    r->fields != NULL ? r->fields : "",
 	    (unsigned long long)r->body_len);

@@ -6,8 +6,9 @@
  * Requests: the fields of a HEADERS block, one at a time, are checked
  * (RFC 9113 section 8.2 and 8.3, and stricter: see h2.h) and collected;
  * once the DATA is whole, an HTTP/1.1 head is written: request line,
- * Host from :authority, the fields, Content-Length of the DATA received,
- * "Connection: close".
+ * Host from :authority, the fields, Content-Length of the DATA received
+ * (keep-alive, so the upstream connection goes back to the pool; the
+ * codec ends the stream session once the response is whole).
  *
  * Responses: an HTTP/1.1 response, read with the strict http1 parser, is
  * turned into a :status and lower-case fields without the connection-

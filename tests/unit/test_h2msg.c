@@ -87,8 +87,7 @@ test_request_head(void **state)
 	    "x-amz-target: DynamoDB_20120810.GetItem\r\n"
 	    "content-type: application/x-amz-json-1.0\r\n"
 	    "authorization: AWS4-HMAC-SHA256 Credential=x\r\n"
-	    "Content-Length: 13\r\n"
-	    "Connection: close\r\n\r\n");
+	    "Content-Length: 13\r\n\r\n");
 	free(head);
 	h2msg_request_clear(&r);
 }
@@ -108,8 +107,7 @@ test_request_get_without_body(void **state)
 	assert_int_equal(run(&r, f, 0, &err), H2MSG_OK);
 	head = h2msg_request_head(&r, &len);
 	assert_string_equal(head, "GET /ping?x=1 HTTP/1.1\r\n"
-	    "Host: a.example:443\r\nContent-Length: 0\r\n"
-	    "Connection: close\r\n\r\n");
+	    "Host: a.example:443\r\nContent-Length: 0\r\n\r\n");
 	free(head);
 	h2msg_request_clear(&r);
 }

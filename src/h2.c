@@ -39,7 +39,7 @@ struct h2_stream {
 	struct evbuffer *body;	   /* its DATA, until handed over */
 	bool end_stream;	   /* the client's half is closed */
 	bool handed;		   /* written to the stream session */
-	bool answered;		   /* a response was submitted */
+	bool answered;		   /* answered or reset: nothing more is read */
 	bool local;		   /* ... by this codec, not a session */
 
 	struct bufferevent *end;   /* our end of the pair; NULL after */
@@ -199,6 +199,7 @@ reset(struct h2_stream *st, uint32_t code, const char *why)
 	    LOG_LEVEL_INFO, st->id, "RST_STREAM %s: %s",
 	    nghttp2_http2_strerror(code), why);
 	nghttp2_submit_rst_stream(st->c->ng, NGHTTP2_FLAG_NONE, st->id, code);
+	st->answered = true; /* nothing more is read for it */
 }
 
 static ssize_t

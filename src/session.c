@@ -1449,6 +1449,29 @@ session_drain(struct session *s)
 }
 
 void
+session_reloaded_all(struct worker *w)
+{
+	struct session *s;
+
+	TAILQ_FOREACH(s, &w->sessions, link) {
+		const char *why;
+
+		if (s->state != SESSION_H2)
+			continue;
+		/* its next streams start from the new snapshot */
+		adopt_snapshot(s);
+		why = s->listener == NULL ? "its listener was removed" :
+		    !s->listener->http2 ? "http2 is now off on its listener" :
+		    s->host[0] != '\0' && s->ep == NULL ? "no endpoint serves "
+		    "its name any more" : NULL;
+		if (why != NULL) {
+			slog(s, LOG_LEVEL_INFO, "reload: %s: GOAWAY", why);
+			h2_conn_drain(s->h2);
+		}
+	}
+}
+
+void
 session_drain_all(struct worker *w)
 {
 	struct session *s, *next;

@@ -57,6 +57,13 @@ void session_new(struct worker *w, const struct conf_listener *l, int fd,
 void session_drain_all(struct worker *w);
 
 /*
+ * The worker took a new snapshot: each HTTP/2 connection moves to it
+ * (its next streams use it) and gets GOAWAY when the reload removed its
+ * listener, turned http2 off there, or removed the endpoint of its name.
+ */
+void session_reloaded_all(struct worker *w);
+
+/*
  * HTTP/2 (h2.c): a session for one stream of parent's connection, its
  * client side the bufferevent end (owned from here on) where the codec
  * writes the stream's request as HTTP/1.1 and reads the response back.

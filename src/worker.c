@@ -258,6 +258,7 @@ on_reload(evutil_socket_t fd, short what, void *arg)
 	w->snap = snap;
 	if (w->hc != NULL)
 		healthcheck_apply(w->hc, snap);
+	session_reloaded_all(w);
 }
 
 struct worker *

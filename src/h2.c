@@ -26,8 +26,9 @@
 
 #define H2_OUT_HIGH (256 * 1024)  /* stop framing above this much output */
 #define H2_DATA_HIGH (64 * 1024)  /* per stream: stop reading the pair */
-#define H2_WINDOW (256 * 1024)	  /* initial stream window we advertise */
-#define H2_CONN_WINDOW (1 << 20)  /* connection window we advertise */
+#define H2_DISCARD_MAX (1 << 20)  /* after an early answer: DATA read and */
+#define H2_DISCARD_S 2		  /* dropped this long before RST_STREAM */
+#define H2_GAPS 8		  /* skipped stream id ranges remembered */
 
 struct h2_stream {
 	struct h2_conn *c;
@@ -41,6 +42,9 @@ struct h2_stream {
 	bool handed;		   /* written to the stream session */
 	bool answered;		   /* answered or reset: nothing more is read */
 	bool local;		   /* ... by this codec, not a session */
+	bool discarding;	   /* answered early: the rest of the request
+				      is read and dropped, then RST_STREAM */
+	uint64_t discarded;
 
 	struct bufferevent *end;   /* our end of the pair; NULL after */
 	struct h2msg_response resp; /* the HTTP/1.1 response read back */
@@ -63,6 +67,11 @@ struct h2_conn {
 	const char *why;	/* why it ends */
 	bool draining;
 	bool ended;		/* kick is pending or fired */
+	int32_t last_id;	/* highest client stream id begun */
+	struct {
+		int32_t lo, hi;	/* odd ids skipped: implicitly closed */
+	} gaps[H2_GAPS];
+	unsigned ngaps, next_gap;
 };
 
 static void __attribute__((format(printf, 4, 5)))
@@ -349,7 +358,11 @@ on_stream_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct h2_stream *st = arg;
 
-	if (!st->handed && !st->answered)
+	if (st->discarding) {
+		st->discarding = false;
+		reset(st, NGHTTP2_NO_ERROR, "the rest of the request after an "
+		    "early answer");
+	} else if (!st->handed && !st->answered)
 		answer_local(st, PE_REQUEST_TIMEOUT, "the request did not "
 		    "arrive whole within limits.request_timeout_s (%u s)",
 		    st->c->p.request_timeout_s);
@@ -404,6 +417,52 @@ hand_over(struct h2_stream *st)
 }
 
 /* ---- nghttp2 callbacks ------------------------------------------------------ */
+
+/*
+ * RFC 9113 5.1.1: a new stream id closes every lower idle one, and
+ * HEADERS on one of those is a connection error. nghttp2 cannot tell a
+ * skipped id from a stream it closed and forgot, and ignores both; the
+ * ranges skipped are remembered here (the last H2_GAPS of them).
+ */
+static int
+on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *user)
+{
+	struct h2_conn *c = user;
+	int32_t id = hd->stream_id;
+
+	if (hd->type != NGHTTP2_HEADERS || id <= 0 || (id & 1) == 0)
+		return 0;
+	if (id > c->last_id) {
+		if (id > c->last_id + 2) {
+			c->gaps[c->next_gap].lo = c->last_id + 2;
+			c->gaps[c->next_gap].hi = id - 2;
+			c->next_gap = (c->next_gap + 1) % H2_GAPS;
+			if (c->ngaps < H2_GAPS)
+				c->ngaps++;
+		}
+		c->last_id = id;
+		return 0;
+	}
+	for (unsigned i = 0; i < c->ngaps; i++)
+		if (id >= c->gaps[i].lo && id <= c->gaps[i].hi) {
+			h2log(c, LOG_LEVEL_INFO, 0, "protocol error: HEADERS "
+			    "on stream %d, lower than stream %d already "
+			    "begun", (int)id, (int)c->last_id);
+			nghttp2_session_terminate_session(ng,
+			    NGHTTP2_PROTOCOL_ERROR);
+			return 0;
+		}
+	return 0;
+}
+
+/* nghttp2's own reason for a connection or stream error it found. */
+static int
+on_error(nghttp2_session *ng, int code, const char *msg, size_t len,
+    void *user)
+{
+	h2log(user, LOG_LEVEL_INFO, 0, "nghttp2: %.*s", (int)len, msg);
+	return 0;
+}
 
 static int
 on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
@@ -482,6 +541,13 @@ on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
 	struct h2_conn *c = user;
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
 
+	if (st != NULL && st->discarding &&
+	    (st->discarded += len) > H2_DISCARD_MAX) {
+		st->discarding = false;
+		reset(st, NGHTTP2_NO_ERROR, "more than 1 MiB after an early "
+		    "answer");
+		return 0;
+	}
 	if (st == NULL || st->answered || st->handed)
 		return 0; /* after an early answer: discarded */
 	if (evbuffer_get_length(st->body) + len > c->p.max_body_bytes) {
@@ -532,9 +598,14 @@ on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
 	    !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		return 0;
 	st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
-	if (st != NULL && !st->end_stream)
-		nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, st->id,
-		    NGHTTP2_NO_ERROR);
+	if (st != NULL && !st->end_stream && !st->discarding) {
+		/* Like HTTP/1.1's lingering close: resetting at once makes
+		 * some clients lose the answer while they still send. */
+		struct timeval tmo = { .tv_sec = H2_DISCARD_S };
+
+		st->discarding = true;
+		evtimer_add(st->timer, &tmo);
+	}
 	return 0;
 }
 
@@ -560,12 +631,7 @@ h2_conn_new(struct session *parent, const struct h2_params *p)
 {
 	nghttp2_session_callbacks *cb = NULL;
 	nghttp2_option *opt = NULL;
-	nghttp2_settings_entry iv[] = {
-		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, p->max_streams },
-		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_WINDOW },
-		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, p->max_header_bytes },
-		{ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
-	};
+	nghttp2_settings_entry iv[H2MSG_NSETTINGS];
 	struct h2_conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
@@ -585,6 +651,9 @@ h2_conn_new(struct session *parent, const struct h2_params *p)
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cb,
 	    on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+	nghttp2_session_callbacks_set_on_begin_frame_callback(cb,
+	    on_begin_frame);
+	nghttp2_session_callbacks_set_error_callback2(cb, on_error);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb,
 	    on_frame_recv);
@@ -592,8 +661,12 @@ h2_conn_new(struct session *parent, const struct h2_params *p)
 	    on_frame_send);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb,
 	    on_stream_close);
-	/* streams beyond the limit are refused by nghttp2 (REFUSED_STREAM) */
-	nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
+	/*
+	 * Streams beyond the limit: REFUSED_STREAM until the client
+	 * acknowledged our SETTINGS, then GOAWAY PROTOCOL_ERROR (nghttp2;
+	 * RFC 9113 5.4.1 allows it for a client ignoring what it accepted).
+	 */
+	h2msg_options(opt);
 	if (nghttp2_session_server_new2(&c->ng, cb, c, opt) != 0)
 		goto fail;
 	nghttp2_session_callbacks_del(cb);
@@ -601,9 +674,9 @@ h2_conn_new(struct session *parent, const struct h2_params *p)
 	cb = NULL;
 	opt = NULL;
 	if (nghttp2_submit_settings(c->ng, NGHTTP2_FLAG_NONE, iv,
-	    sizeof(iv) / sizeof(iv[0])) != 0 ||
+	    h2msg_settings(p->max_streams, p->max_header_bytes, iv)) != 0 ||
 	    nghttp2_session_set_local_window_size(c->ng, NGHTTP2_FLAG_NONE, 0,
-	    H2_CONN_WINDOW) != 0)
+	    H2MSG_CONN_WINDOW) != 0)
 		goto fail;
 	idle_arm(c);
 	if (flush(c) != 0)

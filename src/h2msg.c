@@ -11,6 +11,29 @@
 #include "h2msg.h"
 #include "http1.h"
 
+/* ---- the connection -------------------------------------------------------- */
+
+size_t
+h2msg_settings(unsigned max_streams, unsigned max_header_bytes,
+    nghttp2_settings_entry *iv)
+{
+	iv[0] = (nghttp2_settings_entry){
+		NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, max_streams };
+	iv[1] = (nghttp2_settings_entry){
+		NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2MSG_WINDOW };
+	iv[2] = (nghttp2_settings_entry){
+		NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, max_header_bytes };
+	iv[3] = (nghttp2_settings_entry){ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 };
+	return H2MSG_NSETTINGS;
+}
+
+void
+h2msg_options(nghttp2_option *opt)
+{
+	/* our HPACK encoder's table; the decoder's follows SETTINGS (4096) */
+	nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 void

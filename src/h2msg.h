@@ -1,6 +1,6 @@
 /*
  * h2msg — the translation between one HTTP/2 stream and HTTP/1.1, both
- * ways, with no I/O of its own (h2.c drives it; tests/fuzz/fuzz_h2msg
+ * ways, with no I/O of its own (h2.c drives it; tests/fuzz/fuzz_h2
  * feeds it directly).
  *
  * Requests: the fields of a HEADERS block, one at a time, are checked
@@ -27,6 +27,21 @@
 #include "http1.h"
 
 struct evbuffer;
+
+/*
+ * The connection settings ddbgate announces and the nghttp2 options it
+ * sets, shared by src/h2.c and the fuzz target so they cannot drift:
+ * h2msg_settings fills H2MSG_NSETTINGS entries of iv; the connection
+ * window (H2MSG_CONN_WINDOW) is set with
+ * nghttp2_session_set_local_window_size.
+ */
+#define H2MSG_NSETTINGS 4
+#define H2MSG_WINDOW (256 * 1024) /* initial stream window */
+#define H2MSG_CONN_WINDOW (1 << 20)
+
+size_t h2msg_settings(unsigned max_streams, unsigned max_header_bytes,
+    nghttp2_settings_entry *iv);
+void h2msg_options(nghttp2_option *opt);
 
 #define H2MSG_MAX_FIELDS 96 /* leaves room for Host, Content-Length and
 			       Connection under HTTP1_MAX_HEADERS */

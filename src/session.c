@@ -117,6 +117,7 @@ struct session {
 	char connect_msg[512];
 	struct upstream_conn *up;	/* owned while attached */
 	bool up_reused;
+	bool logged;		   /* the request's log lines are written */
 
 	struct {
 		char host[256];	/* the CONNECT host, lower case */
@@ -290,7 +291,10 @@ static void
 log_request(struct session *s, int status, const char *error,
     const char *reason)
 {
-	struct access_record r = {
+	struct access_record r;
+
+	s->logged = true;
+	r = (struct access_record){
 		.client = s->client,
 		.endpoint = s->ep ? s->ep->name : "-",
 		.host = s->host[0] ? s->host : "-",
@@ -346,6 +350,17 @@ session_close(struct session *s, const char *reason)
 {
 	slog(s, LOG_LEVEL_DEBUG, "closed after %u request(s): %s",
 	    s->requests, reason);
+	/* a request that went past the policy and never finished: still one
+	 * access line and one audit line (499: the client's side ended) */
+	if (!s->logged && s->req.head_len > 0 && s->state >= SESSION_RESOLVING &&
+	    s->state <= SESSION_RELAY_BODY) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "the connection ended before the "
+		    "response was complete: %s", reason);
+		log_request(s, s->resp.status != 0 ? s->resp.status : 499,
+		    "request_abandoned", why);
+	}
 	drop_upstream(s);
 	verdict_free(&s->verdict);
 	h2_conn_free(s->h2); /* its stream sessions see their client leave */
@@ -506,6 +521,7 @@ next_request(struct session *s)
 	memset(&s->h1, 0, sizeof(s->h1));
 	memset(&s->resp, 0, sizeof(s->resp));
 	s->up_reused = false;
+	s->logged = false;
 	bufferevent_set_timeouts(s->down, &idle, &idle);
 	bufferevent_enable(s->down, EV_READ);
 	event_active(s->resume, EV_TIMEOUT, 0);

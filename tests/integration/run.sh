@@ -112,6 +112,9 @@ diag() { sed 's/^/#   /'; }
 # explicitly (the machine may export AWS_CA_BUNDLE); no proxy variables.
 unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
 export HOME="$T/home"
+# curl negotiates h2 by itself: the cases test HTTP/1.1 unless they ask
+# for --http2 (cases 140-145)
+printf -- "--http1.1\n" >"$HOME/.curlrc"
 export AWS_SHARED_CREDENTIALS_FILE="$T/aws-credentials" AWS_CONFIG_FILE="$T/aws-config"
 export AWS_EC2_METADATA_DISABLED=true AWS_CA_BUNDLE="$PKI/gw-ca.pem" AWS_REGION=us-east-1
 export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_CLI_AUTO_PROMPT=off

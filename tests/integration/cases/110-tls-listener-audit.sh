@@ -2,7 +2,7 @@
 # timeout: 90
 #
 # TLS on the listeners (docs/modes.md "TLS on the listeners"): TLS 1.2 and
-# 1.3 only, ECDHE + AEAD ciphers only, no renegotiation, ALPN http/1.1,
+# 1.3 only, ECDHE + AEAD ciphers only, no renegotiation, ALPN h2 and http/1.1,
 # session tickets sealed with keys shared by every worker that survive a
 # reload.
 # Client:   (a) testssl.sh (Debian testssl 3.0) against the sni listener,
@@ -12,7 +12,8 @@
 #               server defaults), its JSON parsed by id.
 #           (b) openssl s_client on the sni listener and through the connect
 #               listener (-proxy 127.0.1.110:3128): TLS 1.1, a CBC suite, a
-#               client-initiated renegotiation ("R"), ALPN h2 only and h2,http/1.1.
+#               client-initiated renegotiation ("R"), ALPN h2 only, h2,http/1.1,
+#               http/1.1 only and spdy/3 only.
 #           (c) openssl s_client -sess_out / -sess_in: TLS 1.2 and 1.3 ticket
 #               resumption, 6 times each on a 4-worker gateway, through the
 #               connect listener too; again after a SIGHUP reload.
@@ -35,9 +36,10 @@
 #               finding of these ids above severity LOW/INFO/OK.
 #           (b) TLS 1.1: alert protocol version; ECDHE-ECDSA-AES128-SHA256
 #               (CBC) under TLS 1.2: handshake failure; "R": the renegotiation
-#               is refused ("no renegotiation"); ALPN h2 only: alert no
-#               application protocol; h2,http/1.1: "ALPN protocol: http/1.1";
-#               the same verdicts through the connect listener.
+#               is refused ("no renegotiation"); ALPN h2 only and
+#               h2,http/1.1: "ALPN protocol: h2"; http/1.1: "ALPN protocol:
+#               http/1.1"; spdy/3 only: alert no application protocol; the
+#               same verdicts through the connect listener.
 #           (c) every resumption "Reused" (TLS 1.2 and 1.3, sni and connect
 #               listener), served by at least 2 of the 4 workers (ddbgate -d
 #               names the worker of each session: "session W.N"), and a
@@ -140,10 +142,14 @@ for via in sni connect; do
 	sc_has "$via.reneg" '^RENEGOTIATING' "s_client did not try to renegotiate"
 	sc_has "$via.reneg" 'no renegotiation' "the client-initiated renegotiation was not refused"
 	sc "$via.h2" $via -alpn h2
-	sc_has "$via.h2" 'alert no application protocol' "ALPN h2 alone was not refused"
+	sc_has "$via.h2" '^ALPN protocol: h2$' "ALPN h2 alone did not select h2"
 	sc "$via.alpn" $via -alpn h2,http/1.1
-	sc_has "$via.alpn" '^ALPN protocol: http/1\.1$' "ALPN h2,http/1.1 did not select http/1.1"
-	echo "$via listener: TLS 1.1 refused, CBC refused, renegotiation refused, ALPN http/1.1 only"
+	sc_has "$via.alpn" '^ALPN protocol: h2$' "ALPN h2,http/1.1 did not select h2"
+	sc "$via.h1" $via -alpn http/1.1
+	sc_has "$via.h1" '^ALPN protocol: http/1\.1$' "ALPN http/1.1 did not select http/1.1"
+	sc "$via.spdy" $via -alpn spdy/3
+	sc_has "$via.spdy" 'alert no application protocol' "ALPN spdy/3 alone was not refused"
+	echo "$via listener: TLS 1.1 refused, CBC refused, renegotiation refused, ALPN h2 then http/1.1, nothing else"
 done
 
 step "(c) session tickets: resumption across the 4 workers, both listeners"

@@ -44,6 +44,7 @@ struct h2_stream {
 	bool local;		   /* ... by this codec, not a session */
 	bool discarding;	   /* answered early: the rest of the request
 				      is read and dropped, then RST_STREAM */
+	bool sending;		   /* response submitted, END_STREAM not sent */
 	uint64_t discarded;
 
 	struct bufferevent *end;   /* our end of the pair; NULL after */
@@ -64,6 +65,9 @@ struct h2_conn {
 	uint64_t buffered;	/* request body bytes held, all streams */
 	struct event *idle;	/* no stream open for idle_timeout_s */
 	struct event *kick;	/* ends the connection from the loop */
+	struct event *stall;	/* responses pending and no HEADERS or DATA
+				   could be sent for idle_timeout_s */
+	unsigned nsending;	/* streams with a response being sent */
 	const char *why;	/* why it ends */
 	bool draining;
 	bool ended;		/* kick is pending or fired */
@@ -177,6 +181,41 @@ on_idle(evutil_socket_t fd, short what, void *arg)
 
 /* ---- streams -------------------------------------------------------------- */
 
+/* A stream has response frames to send, or no longer has. */
+static void
+set_sending(struct h2_stream *st, bool sending)
+{
+	struct h2_conn *c = st->c;
+	struct timeval tmo = { .tv_sec = c->p.idle_timeout_s };
+
+	if (st->sending == sending)
+		return;
+	st->sending = sending;
+	if (sending && c->nsending++ == 0)
+		evtimer_add(c->stall, &tmo);
+	else if (!sending && --c->nsending == 0)
+		evtimer_del(c->stall);
+}
+
+/*
+ * Responses wait and not one HEADERS or DATA frame could go out for
+ * idle_timeout_s: the client keeps its flow-control window shut (or does
+ * not read). Without this it could hold the connection, its streams and
+ * their response data for ever.
+ */
+static void
+on_stall(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_conn *c = arg;
+
+	h2log(c, LOG_LEVEL_INFO, 0, "%u response(s) could not be sent for "
+	    "%u s (flow-control window shut): GOAWAY", c->nsending,
+	    c->p.idle_timeout_s);
+	c->why = "client stalled its flow-control window";
+	nghttp2_session_terminate_session(c->ng, NGHTTP2_FLOW_CONTROL_ERROR);
+	flush_or_end(c);
+}
+
 static void
 stream_free(struct h2_stream *st)
 {
@@ -189,6 +228,7 @@ stream_free(struct h2_stream *st)
 	}
 	if (st->timer != NULL)
 		event_free(st->timer);
+	set_sending(st, false);
 	if (!st->handed)
 		c->buffered -= evbuffer_get_length(st->body);
 	evbuffer_free(st->body);
@@ -252,7 +292,9 @@ submit_head(struct h2_stream *st)
 		h2log(st->c, LOG_LEVEL_WARNING, st->id, "cannot submit the "
 		    "response: %s", nghttp2_strerror(rc));
 		reset(st, NGHTTP2_INTERNAL_ERROR, "response not submitted");
+		return;
 	}
+	set_sending(st, true);
 }
 
 /*
@@ -270,7 +312,8 @@ response_input(struct h2_stream *st, struct evbuffer *in, bool eof)
 	    eof, &err) != 0) {
 		h2log(st->c, LOG_LEVEL_WARNING, st->id, "response: %s", err);
 		reset(st, NGHTTP2_INTERNAL_ERROR, err);
-		if (st->end != NULL) {
+		if (st->end != NULL) { /* the stream session ends too */
+			bufferevent_flush(st->end, EV_WRITE, BEV_FINISHED);
 			bufferevent_free(st->end);
 			st->end = NULL;
 		}
@@ -591,20 +634,27 @@ on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
 static int
 on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
 {
+	struct h2_conn *c = user;
+	struct timeval tmo = { .tv_sec = c->p.idle_timeout_s };
 	struct h2_stream *st;
 
-	if ((frame->hd.type != NGHTTP2_HEADERS &&
-	    frame->hd.type != NGHTTP2_DATA) ||
-	    !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+	if (frame->hd.type != NGHTTP2_HEADERS &&
+	    frame->hd.type != NGHTTP2_DATA)
+		return 0;
+	if (c->nsending > 0) /* progress: the stall clock starts again */
+		evtimer_add(c->stall, &tmo);
+	if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		return 0;
 	st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+	if (st != NULL)
+		set_sending(st, false);
 	if (st != NULL && !st->end_stream && !st->discarding) {
 		/* Like HTTP/1.1's lingering close: resetting at once makes
 		 * some clients lose the answer while they still send. */
-		struct timeval tmo = { .tv_sec = H2_DISCARD_S };
+		struct timeval linger = { .tv_sec = H2_DISCARD_S };
 
 		st->discarding = true;
-		evtimer_add(st->timer, &tmo);
+		evtimer_add(st->timer, &linger);
 	}
 	return 0;
 }
@@ -645,6 +695,7 @@ h2_conn_new(struct session *parent, const struct h2_params *p)
 	TAILQ_INIT(&c->streams);
 	if ((c->idle = evtimer_new(c->base, on_idle, c)) == NULL ||
 	    (c->kick = event_new(c->base, -1, 0, on_kick, c)) == NULL ||
+	    (c->stall = evtimer_new(c->base, on_stall, c)) == NULL ||
 	    nghttp2_session_callbacks_new(&cb) != 0 ||
 	    nghttp2_option_new(&opt) != 0)
 		goto fail;
@@ -706,6 +757,8 @@ h2_conn_free(struct h2_conn *c)
 		event_free(c->idle);
 	if (c->kick != NULL)
 		event_free(c->kick);
+	if (c->stall != NULL)
+		event_free(c->stall);
 	free(c);
 }
 

@@ -517,7 +517,11 @@ dechunk(struct h2msg_response *r, struct evbuffer *in, struct evbuffer *data,
 
 			if ((line = chunk_line(in, &len, err)) == NULL)
 				return *err != NULL ? -1 : 0;
-			for (; i < len && i < 16; i++) {
+			while (i + 1 < len && line[i] == '0' &&
+			    line[i + 1] != ';')
+				i++; /* leading zeros, as http1 allows them */
+			for (size_t start = i; i < len && i - start < 16;
+			    i++) {
 				char ch = line[i];
 				int d = ch >= '0' && ch <= '9' ? ch - '0' :
 				    ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :

@@ -381,10 +381,13 @@ session_close(struct session *s, const char *reason)
 	if ((s->plain || s->down == NULL) && s->fd >= 0)
 		close(s->fd); /* not owned by a TLS bufferevent */
 	TAILQ_REMOVE(&s->worker->sessions, s, link);
-	if (!s->stream)
+	if (s->stream) {
+		s->worker->nstreams--;
+	} else {
 		metrics_connection(s->worker->metrics,
 		    config_mode_name(s->mode), -1);
-	s->worker->nsessions--;
+		s->worker->nsessions--;
+	}
 	worker_session_closed(s->worker);
 	snapshot_unref(s->snap);
 	free(s);
@@ -541,6 +544,11 @@ static void
 answer(struct session *s, const char *buf, size_t n, int status,
     const char *error, const char *reason, bool close_after)
 {
+	const char *end;
+
+	/* the answer to HEAD has the fields of the answer to GET, no body */
+	if (s->req.is_head && (end = memmem(buf, n, "\r\n\r\n", 4)) != NULL)
+		n = (size_t)(end - buf) + 4;
 	bufferevent_write(s->down, buf, n);
 	s->resp.bytes = n;
 	log_request(s, status, error, reason);
@@ -752,7 +760,7 @@ accept_head(struct session *s, const struct http1_request *r)
 {
 	s->req.head_len = r->head_len;
 	s->req.keep_alive = r->keep_alive;
-	s->req.is_head = false;
+	s->req.is_head = is_method(r, "HEAD"); /* refused below: no body */
 	s->req.body_len = r->body == HTTP1_BODY_LENGTH ? r->content_length : 0;
 	copy_target(s, r);
 	if (!is_method(r, "POST") && !is_method(r, "GET")) {
@@ -2405,7 +2413,7 @@ session_new_stream(struct session *parent, struct bufferevent *end,
 	memcpy(s->orig_dst_str, parent->orig_dst_str, sizeof(s->orig_dst_str));
 	memcpy(s->orig_dst_ip, parent->orig_dst_ip, sizeof(s->orig_dst_ip));
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
-	w->nsessions++;
+	w->nstreams++; /* not a connection: limits.max_connections ignores it */
 	s->resume = event_new(w->base, -1, 0, on_resume, s);
 	s->deadline = evtimer_new(w->base, on_request_deadline, s);
 	if (s->resume == NULL || s->deadline == NULL) {

@@ -75,7 +75,7 @@ void
 worker_session_closed(struct worker *w)
 {
 	if (w->draining) {
-		if (w->nsessions == 0)
+		if (w->nsessions == 0 && w->nstreams == 0)
 			event_base_loopbreak(w->base);
 		return;
 	}
@@ -118,7 +118,7 @@ on_drain(evutil_socket_t fd, short what, void *arg)
 	w->hc = NULL;
 	evtimer_add(w->drain_deadline, &tmo);
 	session_drain_all(w);
-	if (w->nsessions == 0)
+	if (w->nsessions == 0 && w->nstreams == 0)
 		event_base_loopbreak(w->base);
 }
 

@@ -54,7 +54,8 @@ struct worker {
 	size_t nlisteners;
 	void *accept_ctx; /* owned: per-listener accept callback state */
 	TAILQ_HEAD(, session) sessions;
-	unsigned nsessions;
+	unsigned nsessions;	/* client connections (max_sessions) */
+	unsigned nstreams;	/* HTTP/2 stream sessions besides */
 	unsigned max_sessions; /* this worker's share of max_connections */
 	uint64_t next_session;
 	FILE *access_log; /* borrowed from main; NULL = off */

@@ -358,6 +358,24 @@ test_response_chunked(void **state)
 	free(body);
 	fed_free(&f);
 
+	/* leading zeros, as the HTTP/1 scanner allows them */
+	fed_init(&f, false);
+	feed(&f, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "00000000000000002\r\nab\r\n0000;x=1\r\n\r\n", false);
+	assert_int_equal(f.rc, 0);
+	assert_true(f.r.done);
+	body = data_string(&f);
+	assert_string_equal(body, "ab");
+	free(body);
+	fed_free(&f);
+
+	/* but not more than 16 significant digits */
+	fed_init(&f, false);
+	feed(&f, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "10000000000000000\r\n", false);
+	assert_int_equal(f.rc, -1);
+	fed_free(&f);
+
 	fed_init(&f, false);
 	feed(&f, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	    "zz\r\n", false);

@@ -727,7 +727,8 @@ cmd_run(int argc, char **argv)
 		fatal("cannot start: audit.path %s", srv.snap->cfg->audit.path);
 	srv.config_path = o.config;
 	pthread_mutex_init(&srv.snap_mu, NULL);
-	if ((srv.metrics = metrics_new()) == NULL ||
+	if ((srv.metrics = metrics_new(worker_count(srv.snap->cfg) + 1)) ==
+	    NULL ||
 	    (srv.replay = replay_new()) == NULL ||
 	    (srv.dns = dnscache_new()) == NULL ||
 	    (srv.health = addrhealth_new()) == NULL)

@@ -9,14 +9,19 @@
  * boundary). Series are never freed before metrics_free(), so what a
  * scrape reads of their labels stays valid without the lock.
  *
- * One mutex protects the table, the values in it, the series count, the
- * dropped counter and the writer list. Recording is: cut and hash the
- * labels, lock, walk one chain, add, unlock. A new series allocates once.
- * When METRICS_MAX_SERIES series exist, a sample for a new label tuple
- * goes to the family's overflow series, whose values are all "other"
- * (created then, beyond the limit: at most one a family), and counts in
- * ddbgate_metrics_dropped_series_total; so does a sample whose new series
- * could not be allocated. connections_open is an atomic outside the lock.
+ * There is one such table per shard: each worker thread records into its
+ * own (metrics_bind_thread), the other threads into shard 0, so no two
+ * workers ever touch the same table, lock or cache line on the request
+ * path. A shard's mutex is taken by its one writer and, briefly, by a
+ * scrape; it protects the shard's table, the values in it, its series
+ * count and dropped counter. Recording is: cut and hash the labels, lock,
+ * walk one chain, add, unlock. A new series allocates once. When
+ * METRICS_MAX_SERIES series exist in a shard, a sample for a new label
+ * tuple goes to the family's overflow series, whose values are all
+ * "other" (created then, beyond the limit: at most one a family), and
+ * counts in ddbgate_metrics_dropped_series_total; so does a sample whose
+ * new series could not be allocated. connections_open is an atomic
+ * outside the locks; the writer list has a lock of its own.
  *
  * Histograms keep per-bucket counts (made cumulative when written) and
  * the sum in microseconds, an exact integer turned into seconds when
@@ -24,10 +29,11 @@
  * exceed, the bounds compared in whole microseconds, so 5000 us is in
  * le="0.005".
  *
- * A scrape copies the values of every series under the lock, sorts the
- * copy by family (in the order of the families table) and label values
- * (byte-wise, in label order), and writes without the lock, so a slow
- * reader never blocks recording. Floats (le bounds, sums) are written as
+ * A scrape copies the values of every series, one shard under its lock
+ * at a time, sorts the copy by family (in the order of the families
+ * table) and label values (byte-wise, in label order), adds up the
+ * copies of one series from different shards, and writes without any
+ * lock, so a slow reader never blocks recording. Floats (le bounds, sums) are written as
  * Go's strconv.FormatFloat(f, 'g', -1, 64) does, as the Prometheus client
  * libraries do: the shortest digits that read back to the same double.
  *
@@ -176,12 +182,19 @@ struct snap {
 	struct hist hist;
 };
 
-struct metrics {
+/* One shard: the series one thread records. */
+struct table {
 	pthread_mutex_t lock;
 	struct series *buckets[BUCKETS];
 	size_t nseries;		/* all series, overflow ones included */
 	size_t nlimited;	/* series counted against the limit */
 	uint64_t dropped;
+};
+
+struct metrics {
+	struct table *shards;
+	unsigned nshards;
+	pthread_mutex_t wlock;	/* the writer list */
 	struct writer *writers;
 	size_t nwriters;
 	atomic_int_least64_t open;
@@ -248,9 +261,24 @@ key_matches(const struct key *k, const struct series *s)
 	return true;
 }
 
+/* The shard of the calling thread (metrics_bind_thread; else 0). */
+static _Thread_local unsigned thread_shard;
+
+void
+metrics_bind_thread(unsigned shard)
+{
+	thread_shard = shard;
+}
+
+static struct table *
+shard_of(struct metrics *m)
+{
+	return &m->shards[thread_shard < m->nshards ? thread_shard : 0];
+}
+
 /* Called with the lock held. */
 static struct series *
-series_find(struct metrics *m, const struct key *k)
+series_find(struct table *m, const struct key *k)
 {
 	struct series *s;
 
@@ -262,7 +290,7 @@ series_find(struct metrics *m, const struct key *k)
 
 /* Called with the lock held. NULL when out of memory. */
 static struct series *
-series_create(struct metrics *m, const struct key *k)
+series_create(struct table *m, const struct key *k)
 {
 	int nlabels = families[k->family].nlabels;
 	bool histogram = families[k->family].kind == KIND_HISTOGRAM;
@@ -302,7 +330,7 @@ series_create(struct metrics *m, const struct key *k)
  * lock held.
  */
 static struct series *
-series_get(struct metrics *m, enum family family, const char *const *values)
+series_get(struct table *m, enum family family, const char *const *values)
 {
 	struct key k;
 	struct series *s;
@@ -326,20 +354,21 @@ static void
 counter_add(struct metrics *m, enum family family,
     const char *const *values, uint64_t n)
 {
+	struct table *t = shard_of(m);
 	struct series *s;
 
-	pthread_mutex_lock(&m->lock);
-	if ((s = series_get(m, family, values)) != NULL)
+	pthread_mutex_lock(&t->lock);
+	if ((s = series_get(t, family, values)) != NULL)
 		s->value += n;
-	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
-/* Called with the lock held. */
+/* Called with t's lock held. */
 static void
-observe(struct metrics *m, enum family family, const char *endpoint,
-    uint64_t us)
+observe(struct metrics *m, struct table *t, enum family family,
+    const char *endpoint, uint64_t us)
 {
-	struct series *s = series_get(m, family, &endpoint);
+	struct series *s = series_get(t, family, &endpoint);
 	size_t i;
 
 	if (s == NULL)
@@ -356,19 +385,26 @@ observe(struct metrics *m, enum family family, const char *endpoint,
 /* ------------------------------------------------------------------ */
 
 struct metrics *
-metrics_new(void)
+metrics_new(unsigned shards)
 {
 	struct metrics *m = xcalloc(1, sizeof(*m));
 	static const char *const outcomes[] = { "ok", "failed", "refused" };
+	unsigned bound = thread_shard;
 
-	pthread_mutex_init(&m->lock, NULL);
+	m->nshards = shards > 0 ? shards : 1;
+	m->shards = xcalloc(m->nshards, sizeof(*m->shards));
+	for (unsigned i = 0; i < m->nshards; i++)
+		pthread_mutex_init(&m->shards[i].lock, NULL);
+	pthread_mutex_init(&m->wlock, NULL);
 	atomic_init(&m->open, 0);
 	atomic_init(&m->ready, false);
 	for (size_t i = 0; i < NBOUNDS; i++)
 		m->bound_us[i] = (uint64_t)(bucket_bounds[i] * 1e6 + 0.5);
 	/* A closed set: shown at 0 so that increase() sees the first one. */
+	thread_shard = 0; /* the closed set goes in shard 0 */
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
 		counter_add(m, F_RELOADS, &outcomes[i], 0);
+	thread_shard = bound;
 	return m;
 }
 
@@ -381,14 +417,20 @@ metrics_free(struct metrics *m)
 		return;
 	if (m->http != NULL)
 		evhttp_free(m->http);
-	for (size_t i = 0; i < BUCKETS; i++) {
-		for (s = m->buckets[i]; s != NULL; s = next) {
-			next = s->next;
-			free(s);
+	for (unsigned k = 0; k < m->nshards; k++) {
+		struct table *t = &m->shards[k];
+
+		for (size_t i = 0; i < BUCKETS; i++) {
+			for (s = t->buckets[i]; s != NULL; s = next) {
+				next = s->next;
+				free(s);
+			}
 		}
+		pthread_mutex_destroy(&t->lock);
 	}
+	free(m->shards);
 	free(m->writers);
-	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->wlock);
 	free(m);
 }
 
@@ -401,14 +443,16 @@ metrics_request(struct metrics *m, const char *endpoint, const char *action,
 	const char *values[4] = { endpoint, action, decision, code };
 	struct series *s;
 
+	struct table *t = shard_of(m);
+
 	snprintf(code, sizeof(code), "%d", status);
-	pthread_mutex_lock(&m->lock);
-	if ((s = series_get(m, F_REQUESTS, values)) != NULL)
+	pthread_mutex_lock(&t->lock);
+	if ((s = series_get(t, F_REQUESTS, values)) != NULL)
 		s->value++;
-	observe(m, F_REQUEST_DURATION, endpoint, total_us);
+	observe(m, t, F_REQUEST_DURATION, endpoint, total_us);
 	if (upstream_us != 0)
-		observe(m, F_UPSTREAM_DURATION, endpoint, upstream_us);
-	pthread_mutex_unlock(&m->lock);
+		observe(m, t, F_UPSTREAM_DURATION, endpoint, upstream_us);
+	pthread_mutex_unlock(&t->lock);
 }
 
 void
@@ -442,13 +486,13 @@ metrics_reload(struct metrics *m, const char *outcome)
 void
 metrics_add_writer(struct metrics *m, metrics_writer *fn, void *arg)
 {
-	pthread_mutex_lock(&m->lock);
+	pthread_mutex_lock(&m->wlock);
 	m->writers = xreallocarray(m->writers, m->nwriters + 1,
 	    sizeof(*m->writers));
 	m->writers[m->nwriters].fn = fn;
 	m->writers[m->nwriters].arg = arg;
 	m->nwriters++;
-	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_unlock(&m->wlock);
 }
 
 void
@@ -533,23 +577,54 @@ snap_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* Adds the values of b (the same series in another shard) into a. */
+static void
+snap_add(struct snap *a, const struct snap *b)
+{
+	a->value += b->value;
+	if (a->s->hist == NULL)
+		return;
+	for (size_t i = 0; i <= NBOUNDS; i++)
+		a->hist.buckets[i] += b->hist.buckets[i];
+	a->hist.count += b->hist.count;
+	a->hist.sum_us += b->hist.sum_us;
+}
+
 /*
- * Copies every series' values, sorted, and the dropped counter at the
- * same instant; NULL (and *n = 0) on failure.
+ * Copies every series' values of every shard, sorted, each series once
+ * (its shards' values added up), and the dropped counters; NULL (and
+ * *n = 0) on failure.
  */
 static struct snap *
 snapshot(struct metrics *m, size_t *n, uint64_t *dropped)
 {
-	struct snap *v;
+	struct snap *v = NULL;
 	struct series *s;
-	size_t k = 0;
+	size_t k = 0, cap = 0, out = 0;
+	bool short_of_memory = false;
 
-	pthread_mutex_lock(&m->lock);
-	*dropped = m->dropped;
-	v = calloc(m->nseries > 0 ? m->nseries : 1, sizeof(*v));
-	if (v != NULL) {
+	*dropped = 0;
+	for (unsigned sh = 0; sh < m->nshards; sh++) {
+		struct table *t = &m->shards[sh];
+
+		pthread_mutex_lock(&t->lock);
+		*dropped += t->dropped;
+		if (k + t->nseries > cap) {
+			size_t want = k + t->nseries;
+			struct snap *p = realloc(v, (want > 0 ? want : 1) *
+			    sizeof(*v));
+
+			if (p == NULL) {
+				short_of_memory = true;
+				pthread_mutex_unlock(&t->lock);
+				continue;
+			}
+			v = p;
+			cap = want;
+		}
 		for (size_t i = 0; i < BUCKETS; i++) {
-			for (s = m->buckets[i]; s != NULL; s = s->next) {
+			for (s = t->buckets[i]; s != NULL; s = s->next) {
+				memset(&v[k], 0, sizeof(v[k]));
 				v[k].s = s;
 				v[k].value = s->value;
 				if (s->hist != NULL)
@@ -557,14 +632,21 @@ snapshot(struct metrics *m, size_t *n, uint64_t *dropped)
 				k++;
 			}
 		}
+		pthread_mutex_unlock(&t->lock);
 	}
-	pthread_mutex_unlock(&m->lock);
-	if (v == NULL)
+	if (short_of_memory)
 		log_warnx("metrics: out of memory; series left out of a "
 		    "scrape");
 	if (k > 1)
 		qsort(v, k, sizeof(*v), snap_cmp);
-	*n = k;
+	/* one series per label tuple: the shards' copies are adjacent */
+	for (size_t i = 0; i < k; i++) {
+		if (out > 0 && snap_cmp(&v[out - 1], &v[i]) == 0)
+			snap_add(&v[out - 1], &v[i]);
+		else
+			v[out++] = v[i];
+	}
+	*n = out;
 	return v;
 }
 
@@ -664,11 +746,11 @@ metrics_write(struct metrics *m, FILE *out)
 	}
 	free(v);
 
-	pthread_mutex_lock(&m->lock);
+	pthread_mutex_lock(&m->wlock);
 	nw = m->nwriters;
 	if (nw > 0 && (w = malloc(nw * sizeof(*w))) != NULL)
 		memcpy(w, m->writers, nw * sizeof(*w));
-	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_unlock(&m->wlock);
 	if (w == NULL && nw > 0)
 		log_warnx("metrics: out of memory; writers left out of a "
 		    "scrape");

@@ -42,7 +42,14 @@ struct metrics;
 	{ 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, \
 	  1, 2.5, 5, 10 }
 
-struct metrics *metrics_new(void);
+/*
+ * shards: one per thread that records on a hot path, plus one (shard 0)
+ * for every other thread; a thread picks its own with
+ * metrics_bind_thread(i) (1 <= i < shards), so workers never share a
+ * table or a lock. A scrape adds the shards up.
+ */
+struct metrics *metrics_new(unsigned shards);
+void metrics_bind_thread(unsigned shard);
 void metrics_free(struct metrics *m);
 
 /*

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "healthcheck.h"
 #include "log.h"
+#include "metrics.h"
 #include "resolver.h"
 #include "session.h"
 #include "snapshot.h"
@@ -347,6 +348,7 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	metrics_bind_thread(w->id + 1); /* shard 0 is the main thread's */
 	event_base_dispatch(w->base);
 	atomic_store(&w->done, true);
 	return NULL;

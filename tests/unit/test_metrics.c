@@ -258,7 +258,7 @@ static const char golden[] =
 static void
 test_golden(void **state)
 {
-	struct metrics *m = metrics_new();
+	struct metrics *m = metrics_new(1);
 	const char *ddb = "dynamodb.us-east-1.amazonaws.com";
 	char *text;
 
@@ -288,10 +288,66 @@ test_golden(void **state)
 	metrics_free(m);
 }
 
+/* The golden scenario recorded by three threads into three shards: the
+ * scrape adds them up to the same text. */
+static void *
+shard_one(void *arg)
+{
+	struct metrics *m = arg;
+	const char *ddb = "dynamodb.us-east-1.amazonaws.com";
+
+	metrics_bind_thread(1);
+	metrics_tls_failure(m, "upstream", "certificate");
+	metrics_request(m, ddb, "GetItem", "allow", 200, 5000, 3000);
+	metrics_request(m, ddb, "PutItem", "deny", 403, 250, 0);
+	metrics_connection(m, "sni", 1);
+	metrics_connection(m, "connect", 1);
+	return NULL;
+}
+
+static void *
+shard_two(void *arg)
+{
+	struct metrics *m = arg;
+	const char *ddb = "dynamodb.us-east-1.amazonaws.com";
+
+	metrics_bind_thread(2);
+	metrics_request(m, ddb, "GetItem", "allow", 200, 12000000, 1000);
+	metrics_request(m, "a.example", NULL, "error", 502, 1, 0);
+	metrics_connection(m, "connect", 1);
+	metrics_connection(m, "connect", -1);
+	metrics_tls_failure(m, "upstream", "certificate");
+	return NULL;
+}
+
+static void
+test_shards(void **state)
+{
+	struct metrics *m = metrics_new(3);
+	pthread_t a, b;
+	char *text;
+
+	(void)state;
+	assert_int_equal(pthread_create(&a, NULL, shard_one, m), 0);
+	assert_int_equal(pthread_join(a, NULL), 0);
+	assert_int_equal(pthread_create(&b, NULL, shard_two, m), 0);
+	assert_int_equal(pthread_join(b, NULL), 0);
+	/* this thread: shard 0 */
+	metrics_connection(m, "connect", 1);
+	metrics_connection(m, "sni", -1);
+	metrics_tls_failure(m, "client", "timeout");
+	metrics_egress_refusal(m, "evil.example");
+	metrics_reload(m, "ok");
+	text = scrape(m);
+	assert_string_equal(text, golden);
+	free(text);
+	metrics_free(m);
+}
+
 static void
 test_empty(void **state)
 {
-	struct metrics *m = metrics_new();
+	struct metrics *m = metrics_new(1);
 	char *text = scrape(m);
 
 	/* Every family is announced, even without series. */
@@ -319,7 +375,7 @@ test_empty(void **state)
 static void
 test_bucket_boundaries(void **state)
 {
-	struct metrics *m = metrics_new();
+	struct metrics *m = metrics_new(1);
 	char ep[32], *text;
 	size_t i;
 
@@ -386,7 +442,7 @@ test_sum_format(void **state)
 		{ 1234567000000ull, "1.234567e+06" },
 		{ 123456789, "123.456789" },
 	};
-	struct metrics *m = metrics_new();
+	struct metrics *m = metrics_new(1);
 	char ep[32], *text;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -404,7 +460,7 @@ test_sum_format(void **state)
 static void
 test_escaping(void **state)
 {
-	struct metrics *m = metrics_new();
+	struct metrics *m = metrics_new(1);
 	char *text = NULL, *s;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -444,7 +500,7 @@ test_escaping(void **state)
 static void
 test_truncation(void **state)
 {
-	struct metrics *m = metrics_new();
+	struct metrics *m = metrics_new(1);
 	char a[201], b[201], want[160], u[160], *text;
 
 	memset(a, 'a', 200);
@@ -493,7 +549,7 @@ test_truncation(void **state)
 static void
 test_series_cap(void **state)
 {
-	struct metrics *m = metrics_new();
+	struct metrics *m = metrics_new(1);
 	char ep[32], *text;
 	int i;
 
@@ -564,7 +620,7 @@ writer_b(void *arg, FILE *out)
 static void
 test_writers(void **state)
 {
-	struct metrics *m = metrics_new();
+	struct metrics *m = metrics_new(1);
 	int calls = 0;
 	char *text;
 	const char *tail =
@@ -630,7 +686,7 @@ test_threads(void **state)
 	char *text;
 	uintptr_t i;
 
-	shared = metrics_new();
+	shared = metrics_new(1);
 	assert_int_equal(pthread_create(&scraper, NULL, scrape_run, NULL), 0);
 	for (i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, record_run,
@@ -777,7 +833,7 @@ static void
 test_http(void **state)
 {
 	struct event_base *base;
-	struct metrics *m = metrics_new();
+	struct metrics *m = metrics_new(1);
 	pthread_t loop;
 	uint16_t port = free_port();
 	char addr[64], err[256], *r, *text;
@@ -931,6 +987,7 @@ main(void)
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_writers),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_http),
 	};
 

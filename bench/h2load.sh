@@ -69,6 +69,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/common.sh"
 rounds=3 duration=10 warmup=2 out="" client_cpu=0 server_cpu=1 use_netns=1
 pool_size="" keep_logs=0
 scenarios="gw-h2 gw-h1 gw-h2m8 up-h2 up-h1"
@@ -232,111 +233,7 @@ NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 
 # --- 3. ddbgate ------------------------------------------------------------------
-cat >"$W/policy.json" <<'EOF'
-{
-  "Version": "2012-10-17",
-  "Id": "ddbgate-bench-endpoint-policy",
-  "Statement": [
-    {"Sid": "BenchAppReads", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/bench-app"},
-     "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:ConditionCheckItem"],
-     "Resource": ["arn:aws:dynamodb:us-east-1:111122223333:table/BenchItems", "arn:aws:dynamodb:us-east-1:111122223333:table/BenchItems/index/*"]},
-    {"Sid": "BenchAppWrites", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/bench-app"},
-     "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
-     "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/BenchItems"},
-    {"Sid": "OrdersAppItems", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/orders-app"},
-     "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
-     "Resource": ["arn:aws:dynamodb:us-east-1:111122223333:table/Orders", "arn:aws:dynamodb:us-east-1:111122223333:table/Orders/index/*"]},
-    {"Sid": "OrdersAppCustomersRead", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/orders-app"},
-     "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"],
-     "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/Customers"},
-    {"Sid": "OrdersAppTransactions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/orders-app"},
-     "Action": ["dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-     "Resource": ["arn:aws:dynamodb:us-east-1:111122223333:table/Orders", "arn:aws:dynamodb:us-east-1:111122223333:table/Inventory"]},
-    {"Sid": "InventoryRead", "Effect": "Allow", "Principal": "*",
-     "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"],
-     "Resource": ["arn:aws:dynamodb:us-east-1:111122223333:table/Inventory", "arn:aws:dynamodb:us-east-1:111122223333:table/Inventory/index/*"]},
-    {"Sid": "ReportingReadOnly", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/reporting"},
-     "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable"],
-     "Resource": ["arn:aws:dynamodb:us-east-1:111122223333:table/Orders", "arn:aws:dynamodb:us-east-1:111122223333:table/Orders/*", "arn:aws:dynamodb:us-east-1:111122223333:table/Customers", "arn:aws:dynamodb:us-east-1:111122223333:table/Customers/*", "arn:aws:dynamodb:us-east-1:111122223333:table/BenchItems", "arn:aws:dynamodb:us-east-1:111122223333:table/BenchItems/*"]},
-    {"Sid": "ReportingExports", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/reporting"},
-     "Action": ["dynamodb:ExportTableToPointInTime", "dynamodb:DescribeExport"],
-     "Resource": ["arn:aws:dynamodb:us-east-1:111122223333:table/Orders", "arn:aws:dynamodb:us-east-1:111122223333:table/Orders/export/*"]},
-    {"Sid": "SessionsTtlTable", "Effect": "Allow", "Principal": "*",
-     "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
-     "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/Sessions"},
-    {"Sid": "FeatureFlagsRead", "Effect": "Allow", "Principal": "*",
-     "Action": ["dynamodb:GetItem", "dynamodb:Scan"],
-     "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/FeatureFlags"},
-    {"Sid": "DescribeOwnTables", "Effect": "Allow", "Principal": "*",
-     "Action": ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:DescribeContinuousBackups"],
-     "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/*"},
-    {"Sid": "AccountLevelReads", "Effect": "Allow", "Principal": "*",
-     "Action": ["dynamodb:ListTables", "dynamodb:DescribeEndpoints", "dynamodb:DescribeLimits"],
-     "Resource": "*"},
-    {"Sid": "OrdersStreams", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/orders-app"},
-     "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
-     "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/Orders/stream/*"},
-    {"Sid": "Backups", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/backup-operator"},
-     "Action": ["dynamodb:CreateBackup", "dynamodb:DescribeBackup", "dynamodb:ListBackups"],
-     "Resource": ["arn:aws:dynamodb:us-east-1:111122223333:table/*"]},
-    {"Sid": "AuditLogAppendOnly", "Effect": "Allow", "Principal": "*",
-     "Action": ["dynamodb:PutItem"],
-     "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/AuditLog"},
-    {"Sid": "DenyTableLifecycle", "Effect": "Deny", "Principal": "*",
-     "Action": ["dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:RestoreTable*"],
-     "Resource": "*"},
-    {"Sid": "DenyPayroll", "Effect": "Deny", "Principal": "*",
-     "Action": "dynamodb:*",
-     "Resource": ["arn:aws:dynamodb:us-east-1:111122223333:table/Payroll", "arn:aws:dynamodb:us-east-1:111122223333:table/Payroll/*"]},
-    {"Sid": "DenySecrets", "Effect": "Deny", "Principal": "*",
-     "Action": "dynamodb:*",
-     "Resource": ["arn:aws:dynamodb:us-east-1:111122223333:table/Secrets", "arn:aws:dynamodb:us-east-1:111122223333:table/Secrets/*"]},
-    {"Sid": "DenyAuditLogTampering", "Effect": "Deny", "Principal": "*",
-     "Action": ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
-     "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/AuditLog"},
-    {"Sid": "DenyPartiQL", "Effect": "Deny", "Principal": "*",
-     "Action": ["dynamodb:PartiQL*"],
-     "Resource": "*"}
-  ]
-}
-EOF
-cat >"$W/ddbgate.yaml" <<EOF
-# ddbgate under h2load: one worker, sni, one endpoint to nginx
-region: us-east-1
-account: "111122223333"
-workers: 1
-state_dir: $W/state
-listeners:
-  - address: $GW_ADDR:$PORT
-    mode: sni
-    allow_clients: [127.0.0.0/8]
-tls:
-  certificates:
-    - cert: $W/pki/gateway.pem
-      key: $W/pki/gateway.key
-endpoints:
-  - name: dynamodb
-    service: dynamodb
-    hosts: [$HOSTNAME_DDB]
-    upstream: $UP_ADDR:$PORT
-    ca_file: $W/pki/ca.pem
-    allowed_cidrs: [127.0.0.0/8]
-    policy: $W/policy.json
-principals:
-  - access_key_id: $AKID
-    arn: arn:aws:iam::111122223333:role/bench-app
-    userid: AROAEXAMPLEBENCHROLE1:bench
-  - access_key_id: AKIAIOSFODNN7ORDERS1
-    arn: arn:aws:iam::111122223333:role/orders-app
-  - access_key_id: AKIAIOSFODNN7REPORT1
-    arn: arn:aws:iam::111122223333:role/reporting
-audit:
-  path: /dev/null
-access_log:
-  path: "off"
-metrics:
-  address: "off"
-EOF
+write_ddbgate_config "$W/ddbgate.yaml" h2load
 if [ -n "$pool_size" ]; then
 	printf 'limits:\n  upstream_pool_size: %s\n' "$pool_size" >>"$W/ddbgate.yaml"
 fi

@@ -221,7 +221,7 @@ on_probe_connected(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	ssl = tls_client_ssl_new(he->hc->snap->upstream_tls[he->index],
-	    he->ep->hosts[0]);
+	    he->ep->hosts[0], NULL);
 	p->bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(
 	    he->hc->base, p->fd, ssl, BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

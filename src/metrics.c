@@ -97,6 +97,7 @@ enum family {
 	F_TLS_FAILURES,
 	F_EGRESS_REFUSALS,
 	F_RELOADS,
+	F_UPSTREAM_HANDSHAKES,
 	F_DROPPED,
 	F_BUILD,
 	NFAMILIES
@@ -134,6 +135,10 @@ static const struct family_def families[NFAMILIES] = {
 	[F_RELOADS] = { "ddbgate_reloads_total",
 	    "Configuration reloads, by outcome.",
 	    KIND_COUNTER, 1, { "outcome" } },
+	[F_UPSTREAM_HANDSHAKES] = { "ddbgate_upstream_tls_handshakes_total",
+	    "Upstream TLS handshakes completed, by endpoint and whether a kept "
+	    "session was resumed.",
+	    KIND_COUNTER, 2, { "endpoint", "resumed" } },
 	[F_DROPPED] = { "ddbgate_metrics_dropped_series_total",
 	    "Samples counted in an overflow series (labelled other) because "
 	    "the series limit was reached.", KIND_DROPPED, 0, { NULL } },
@@ -469,6 +474,15 @@ metrics_tls_failure(struct metrics *m, const char *side, const char *reason)
 	const char *values[2] = { side, reason };
 
 	counter_add(m, F_TLS_FAILURES, values, 1);
+}
+
+void
+metrics_upstream_handshake(struct metrics *m, const char *endpoint,
+    bool resumed)
+{
+	const char *values[2] = { endpoint, resumed ? "yes" : "no" };
+
+	counter_add(m, F_UPSTREAM_HANDSHAKES, values, 1);
 }
 
 void

@@ -21,6 +21,7 @@
  *   connections_accepted_total{mode}                         counter
  *   tls_handshake_failures_total{side,reason}                counter
  *   egress_refusals_total{endpoint}                          counter
+ *   upstream_tls_handshakes_total{endpoint,resumed}          counter
  *   reloads_total{outcome}                                   counter
  *   + whatever the scrape callbacks write (see metrics_writer).
  */
@@ -68,6 +69,10 @@ void metrics_connection(struct metrics *m, const char *mode, int delta);
  * ("timeout", "certificate", "protocol", "closed", ...). */
 void metrics_tls_failure(struct metrics *m, const char *side,
     const char *reason);
+
+/* An upstream TLS handshake completed; resumed: a kept session was used. */
+void metrics_upstream_handshake(struct metrics *m, const char *endpoint,
+    bool resumed);
 
 void metrics_egress_refusal(struct metrics *m, const char *endpoint);
 

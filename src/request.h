@@ -26,6 +26,14 @@ struct request {
 	size_t head_len;
 	uint64_t body_len;
 	bool keep_alive;	/* the client allows another request after */
+	/*
+	 * The client's one "Connection: close" field line, dropped when the
+	 * request goes upstream so the upstream connection stays reusable
+	 * (the field is hop-by-hop, RFC 9110 7.6.1): its offset in the head
+	 * and its length with the CRLF; 0 = forward the head as it is.
+	 */
+	size_t close_line_off;
+	size_t close_line_len;
 	bool is_head;		/* a HEAD request: the response has no body */
 	char target[128];	/* X-Amz-Target (for the log only), or "" */
 	struct timespec start;	/* first byte seen (CLOCK_MONOTONIC) */

@@ -46,6 +46,7 @@
 #include "request.h"
 #include "resolver.h"
 #include "session.h"
+#include "sigv4.h"
 #include "snapshot.h"
 #include "tls_client.h"
 #include "tls_server.h"
@@ -754,12 +755,63 @@ copy_target(struct session *s, const struct http1_request *r)
 		    (int)t->value_len, t->value);
 }
 
+/*
+ * Finds the field line to drop when the request goes upstream: a client
+ * that ends its connection with "Connection: close" must not end the
+ * pooled upstream connection too (RFC 9110 7.6.1: Connection is
+ * hop-by-hop). Only the plain case is rewritten — HTTP/1.1, exactly one
+ * Connection field whose whole value is "close", and a SigV4
+ * Authorization that does not sign it; anything else goes as it is and
+ * the upstream connection is simply not reused.
+ */
+static void
+find_close_line(struct session *s, const struct http1_request *r)
+{
+	const char *head = r->method, *end = r->method + r->head_len, *eol;
+	const struct http1_header *conn = NULL, *auth = NULL;
+	struct sigv4_auth sa;
+	char msg[128];
+
+	s->req.close_line_off = s->req.close_line_len = 0;
+	if (r->keep_alive || r->minor_version != 1)
+		return;
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const struct http1_header *h = &r->headers[i];
+
+		if (h->name_len == 10 &&
+		    strncasecmp(h->name, "connection", 10) == 0) {
+			if (conn != NULL)
+				return;
+			conn = h;
+		} else if (h->name_len == 13 &&
+		    strncasecmp(h->name, "authorization", 13) == 0) {
+			if (auth != NULL)
+				return;
+			auth = h;
+		}
+	}
+	if (conn == NULL || conn->value_len != 5 ||
+	    strncasecmp(conn->value, "close", 5) != 0)
+		return;
+	if (auth != NULL && (sigv4_parse_authorization(auth->value,
+	    auth->value_len, &sa, msg, sizeof(msg)) != SIGV4_OK ||
+	    sigv4_signs(&sa, "connection")))
+		return;
+	eol = memchr(conn->value + conn->value_len, '\n',
+	    (size_t)(end - (conn->value + conn->value_len)));
+	if (eol == NULL)
+		return;
+	s->req.close_line_off = (size_t)(conn->name - head);
+	s->req.close_line_len = (size_t)(eol + 1 - conn->name);
+}
+
 /* Checks a parsed head against what this gateway forwards. */
 static bool
 accept_head(struct session *s, const struct http1_request *r)
 {
 	s->req.head_len = r->head_len;
 	s->req.keep_alive = r->keep_alive;
+	find_close_line(s, r);
 	s->req.is_head = is_method(r, "HEAD"); /* refused below: no body */
 	s->req.body_len = r->body == HTTP1_BODY_LENGTH ? r->content_length : 0;
 	copy_target(s, r);
@@ -924,6 +976,7 @@ send_request(struct session *s)
 {
 	const struct config *cfg = s->snap->cfg;
 	struct timeval tmo = { .tv_sec = cfg->limits.upstream_timeout_s };
+	struct evbuffer *out;
 
 	set_state(s, SESSION_WAIT_RESPONSE);
 	memset(&s->resp, 0, sizeof(s->resp));
@@ -931,8 +984,14 @@ send_request(struct session *s)
 	s->up->requests++;
 	bufferevent_setcb(s->up->bev, on_up_read, NULL, on_up_event, s);
 	bufferevent_set_timeouts(s->up->bev, &tmo, &tmo);
-	evbuffer_remove_buffer(s->req.wire, bufferevent_get_output(s->up->bev),
-	    s->req.wire_len);
+	out = bufferevent_get_output(s->up->bev);
+	if (s->req.close_line_len > 0) {
+		evbuffer_remove_buffer(s->req.wire, out, s->req.close_line_off);
+		evbuffer_drain(s->req.wire, s->req.close_line_len);
+		s->req.wire_len -= s->req.close_line_off +
+		    s->req.close_line_len;
+	}
+	evbuffer_remove_buffer(s->req.wire, out, s->req.wire_len);
 	s->req.wire_len = 0;
 	bufferevent_enable(s->up->bev, EV_READ | EV_WRITE);
 }
@@ -1226,10 +1285,13 @@ start_tls(struct session *s, int fd, const struct sockaddr *sa)
 {
 	struct timeval tmo = connect_timeout(s);
 	char key[300];
+	char peer[64];
 	struct bufferevent *bev;
 	SSL *ssl;
 
-	ssl = tls_client_ssl_new(s->snap->upstream_tls[s->ep_index], s->host);
+	sockaddr_format(sa, peer, sizeof(peer));
+	ssl = tls_client_ssl_new(s->snap->upstream_tls[s->ep_index], s->host,
+	    peer);
 	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(
 	    s->worker->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -1374,8 +1436,11 @@ tls_done(struct session *s)
 	    ADDRHEALTH_PASSIVE, monotonic_ms()))
 		slog(s, LOG_LEVEL_INFO, "upstream address %s of endpoint %s "
 		    "is up again", s->up->addr_str, s->ep->name);
-	slog(s, LOG_LEVEL_DEBUG, "upstream %s verified as %s (%s)",
-	    s->up->addr_str, s->host, SSL_get_version(ssl));
+	metrics_upstream_handshake(s->worker->metrics, s->ep->name,
+	    tls_client_resumed(ssl));
+	slog(s, LOG_LEVEL_DEBUG, "upstream %s verified as %s (%s%s)",
+	    s->up->addr_str, s->host, SSL_get_version(ssl),
+	    tls_client_resumed(ssl) ? ", session resumed" : "");
 	send_request(s);
 }
 
@@ -1425,7 +1490,8 @@ on_up_event(struct bufferevent *bev, short what, void *arg)
 static void
 response_done(struct session *s)
 {
-	bool reuse = s->req.keep_alive && s->resp.keep_alive &&
+	bool reuse = (s->req.keep_alive || s->req.close_line_len > 0) &&
+	    s->resp.keep_alive &&
 	    evbuffer_get_length(bufferevent_get_input(s->up->bev)) == 0;
 	bool keep = s->req.keep_alive && s->resp.keep_alive &&
 	    !s->worker->draining;

@@ -24,8 +24,28 @@ void tls_client_free(struct tls_client *tc);
  * A new client SSL that sends SNI = name and accepts only a certificate
  * valid for name (a DNS name, or an IP literal matched against IP SANs).
  * Returns NULL on failure.
+ *
+ * peer (the upstream's "ip:port") enables session resumption: a session
+ * this context kept from an earlier connection to the same name at the
+ * same address, not older than TLS_CLIENT_SESSION_MAX_AGE_S, is offered,
+ * and the sessions (TLS 1.3 tickets) the server issues on this
+ * connection are kept for the next one. A session is offered once
+ * (RFC 8446 C.4) and only within this context, which belongs to one
+ * snapshot: a reload that changes ca_file starts with none. A resumed
+ * handshake does not verify the certificate again — the session carries
+ * the chain verified for name when it was first made. peer NULL: a full
+ * handshake, nothing kept (health checks look at the certificate every
+ * time).
  */
-SSL *tls_client_ssl_new(struct tls_client *tc, const char *name);
+#define TLS_CLIENT_SESSION_MAX_AGE_S 600
+#define TLS_CLIENT_SESSIONS 64	/* kept per context, least recently
+				   stored replaced first */
+
+SSL *tls_client_ssl_new(struct tls_client *tc, const char *name,
+    const char *peer);
+
+/* Whether ssl's handshake resumed a kept session. */
+int tls_client_resumed(SSL *ssl);
 
 /*
  * After a failed handshake: writes the reason (OpenSSL's verification

@@ -262,6 +262,29 @@ on_reload(evutil_socket_t fd, short what, void *arg)
 	session_reloaded_all(w);
 }
 
+/*
+ * A worker's event base. With epoll's change list, the add and delete of
+ * the same event within one loop iteration cancel out instead of costing
+ * an epoll_ctl(2) each: a bufferevent asks for EV_WRITE when it has data
+ * and drops it once the data went out, usually in the same iteration
+ * (measured: 3 epoll_ctl per proxied request without it). The caveat
+ * libevent documents — a file descriptor dup()ed while registered — does
+ * not arise: sockets are never dup()ed.
+ */
+static struct event_base *
+new_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 struct worker *
 worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
     unsigned max_sessions, const struct worker_shared *shared, char *err,
@@ -280,7 +303,7 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 	w->metrics = shared->metrics;
 	pthread_mutex_init(&w->reload_mu, NULL);
 	TAILQ_INIT(&w->sessions);
-	if ((w->base = event_base_new()) == NULL)
+	if ((w->base = new_base()) == NULL)
 		fatalx("worker %u: cannot create an event base", id);
 	w->resolver = resolver_new(w->base, cfg, shared->dns, err, errlen);
 	w->pool = upstream_pool_new(w->base, cfg->limits.upstream_pool_size,

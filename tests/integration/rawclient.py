@@ -3,6 +3,7 @@
 
   rawclient.py build --host H --target T [--body JSON] [--header 'Name: value']...
                      [--raw-header 'name:  value as is '] [--lower-names]
+                     [--unsigned-header 'Name: value']
                      [--akid K --secret S --region R --service dynamodb]
                      [--date YYYYMMDDTHHMMSSZ]
       Print one SigV4-signed DynamoDB request (CRLF line ends) on stdout, exactly
@@ -98,6 +99,7 @@ def cmd_build(a):
     lines = ["POST / HTTP/1.1"]
     raw_names = set(line.partition(":")[0] for line in a.raw_header)
     lines += ["%s:%s" % (n, v) if n in raw_names else "%s: %s" % (n, v) for n, v in headers]
+    lines += a.unsigned_header  # sent verbatim after the signed ones, not signed
     lines.append(("authorization" if a.lower_names else "Authorization") + ": " + auth)
     lines.append(("content-length" if a.lower_names else "Content-Length") + ": %d" % len(body))
     sys.stdout.buffer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
@@ -318,6 +320,8 @@ def main():
     b.add_argument("--body", default="{}")
     b.add_argument("--header", action="append", default=[])
     b.add_argument("--lower-names", action="store_true")
+    b.add_argument("--unsigned-header", action="append", default=[],
+                   help="a field line sent as it is and left out of the signature")
     b.add_argument("--raw-header", action="append", default=[],
                    help="a header line sent exactly as given (e.g. 'x-odd:  two  spaces ')")
     b.add_argument("--akid", default="AKIDDDBGATETEST00001")

@@ -104,7 +104,8 @@ class Recorder:
             fin.close()
             fout.close()
             return
-        self.event(n, "handshake ok version=%s alpn=%s" % (tls.version(), tls.selected_alpn_protocol()))
+        self.event(n, "handshake ok version=%s alpn=%s resumed=%d" % (
+            tls.version(), tls.selected_alpn_protocol(), 1 if tls.session_reused else 0))
         try:
             self.relay(tls, n, fin, fout)
         except (ssl.SSLError, OSError) as e:

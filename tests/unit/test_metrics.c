@@ -246,6 +246,13 @@ static const char golden[] =
 "ddbgate_reloads_total{outcome=\"failed\"} 0\n"
 "ddbgate_reloads_total{outcome=\"ok\"} 1\n"
 "ddbgate_reloads_total{outcome=\"refused\"} 0\n"
+"# HELP ddbgate_upstream_tls_handshakes_total Upstream TLS handshakes "
+    "completed, by endpoint and whether a kept session was resumed.\n"
+"# TYPE ddbgate_upstream_tls_handshakes_total counter\n"
+"ddbgate_upstream_tls_handshakes_total{endpoint=\"ddb\",resumed=\"no\"} "
+    "1\n"
+"ddbgate_upstream_tls_handshakes_total{endpoint=\"ddb\",resumed=\"yes\"} "
+    "2\n"
 "# HELP ddbgate_metrics_dropped_series_total Samples counted in an "
     "overflow series (labelled other) because the series limit was "
     "reached.\n"
@@ -277,6 +284,9 @@ test_golden(void **state)
 	metrics_tls_failure(m, "client", "timeout");
 	metrics_tls_failure(m, "upstream", "certificate");
 	metrics_egress_refusal(m, "evil.example");
+	metrics_upstream_handshake(m, "ddb", true);
+	metrics_upstream_handshake(m, "ddb", false);
+	metrics_upstream_handshake(m, "ddb", true);
 	metrics_reload(m, "ok");
 	text = scrape(m);
 	assert_string_equal(text, golden);
@@ -302,6 +312,7 @@ shard_one(void *arg)
 	metrics_request(m, ddb, "PutItem", "deny", 403, 250, 0);
 	metrics_connection(m, "sni", 1);
 	metrics_connection(m, "connect", 1);
+	metrics_upstream_handshake(m, "ddb", true);
 	return NULL;
 }
 
@@ -317,6 +328,8 @@ shard_two(void *arg)
 	metrics_connection(m, "connect", 1);
 	metrics_connection(m, "connect", -1);
 	metrics_tls_failure(m, "upstream", "certificate");
+	metrics_upstream_handshake(m, "ddb", true);
+	metrics_upstream_handshake(m, "ddb", false);
 	return NULL;
 }
 
@@ -351,8 +364,8 @@ test_empty(void **state)
 	char *text = scrape(m);
 
 	/* Every family is announced, even without series. */
-	assert_int_equal(lines_starting(text, "# TYPE "), 10);
-	assert_int_equal(lines_starting(text, "# HELP "), 10);
+	assert_int_equal(lines_starting(text, "# TYPE "), 11);
+	assert_int_equal(lines_starting(text, "# HELP "), 11);
 	assert_line(text, "# TYPE ddbgate_requests_total counter");
 	assert_line(text, "# TYPE ddbgate_request_duration_seconds histogram");
 	assert_line(text, "# TYPE ddbgate_connections_open gauge");

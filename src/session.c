@@ -160,6 +160,19 @@ static void on_resolved(void *arg, const struct resolver_result *res);
 static void relay_body(struct session *s);
 static void response_done(struct session *s);
 
+/*
+ * The head read_head() parsed, for authorize() to use instead of parsing
+ * it again — only within the same process_input() call (cleared when it
+ * returns) and only if the request's bytes have not moved since (the
+ * pointers in r point into base). Per worker thread: one request at a
+ * time runs through a worker's stack.
+ */
+static _Thread_local struct {
+	const struct session *owner;
+	const char *base;
+	struct http1_request r;
+} parsed;
+
 const char *
 session_state_name(enum session_state state)
 {
@@ -631,23 +644,27 @@ authorize(struct session *s)
 {
 	const char *data = (const char *)evbuffer_pullup(s->req.wire,
 	    (ev_ssize_t)s->req.wire_len);
-	struct http1_request head;
+	struct http1_request *head = &parsed.r;
 	enum http1_error err;
 	struct enforce_input in = {
 		.snap = s->snap,
 		.endpoint = s->ep_index,
 		.client = (const struct sockaddr *)&s->client_addr,
-		.head = &head,
+		.head = head,
 		.body_len = s->req.body_len,
 		.now = time(NULL),
 		.replay = s->worker->replay,
 	};
 
-	if (data == NULL || http1_parse_request(data, s->req.head_len,
-	    s->req.head_len, &head, &err) != HTTP1_OK) {
+	/* parsed once, unless the bytes moved (the body came later) */
+	if (data == NULL || ((parsed.owner != s || parsed.base != data) &&
+	    http1_parse_request(data, s->req.head_len, s->req.head_len, head,
+	    &err) != HTTP1_OK)) {
+		parsed.owner = NULL;
 		reply_error(s, PE_INTERNAL, true, "cannot re-read the request");
 		return false;
 	}
+	parsed.owner = NULL;
 	in.body = data + s->req.head_len;
 	enforce_request(&in, &s->verdict);
 	if (strcmp(s->verdict.decision, "would-deny") == 0)
@@ -885,16 +902,19 @@ read_head(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->down);
 	size_t max = s->snap->cfg->limits.max_header_bytes;
 	size_t len = evbuffer_get_length(in);
-	struct http1_request r;
+	struct http1_request *r = &parsed.r;
 	enum http1_error err;
 	const char *data;
 
+	parsed.owner = NULL;
 	if (len == 0 || !head_complete(in, &s->h1.scanned, max))
 		return false;
 	if (len > max)
 		len = max;
+	/* all of it, when it fits: a body that came with its head is then
+	   contiguous with it and the head need not be parsed again */
 	data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
-	switch (http1_parse_request(data, len, max, &r, &err)) {
+	switch (http1_parse_request(data, len, max, r, &err)) {
 	case HTTP1_AGAIN:
 		return false;
 	case HTTP1_ERROR:
@@ -904,9 +924,11 @@ read_head(struct session *s)
 	case HTTP1_OK:
 		break;
 	}
-	if (!accept_head(s, &r))
+	if (!accept_head(s, r))
 		return false;
-	s->h1.continue_sent = !r.expect_continue;
+	s->h1.continue_sent = !r->expect_continue;
+	parsed.owner = s;
+	parsed.base = data;
 	set_state(s, SESSION_READ_BODY);
 	return true;
 }
@@ -958,6 +980,7 @@ process_input(struct session *s)
 		return;
 	if (s->state == SESSION_READ_BODY && read_body(s))
 		dispatch(s);
+	parsed.owner = NULL;
 }
 
 static void

@@ -1683,10 +1683,10 @@ read_response_head(struct session *s)
 	size_t max = s->snap->cfg->limits.max_header_bytes;
 	struct http1_response r;
 	enum http1_error err;
+	const char *data;
 
 	for (;;) {
 		size_t len = evbuffer_get_length(in);
-		const char *data;
 
 		if (len == 0)
 			return;
@@ -1714,8 +1714,27 @@ read_response_head(struct session *s)
 	s->resp.remaining = r.content_length;
 	s->resp.keep_alive = r.keep_alive;
 	http1_chunked_init(&s->resp.chunked);
-	evbuffer_remove_buffer(in, bufferevent_get_output(s->down), r.head_len);
-	s->resp.bytes = r.head_len;
+	if (!s->req.keep_alive && r.keep_alive && r.minor_version == 1 &&
+	    r.head_len >= 4 && memcmp(data + r.head_len - 4, "\r\n\r\n",
+	    4) == 0) {
+		/*
+		 * The client asked to close and will see the connection end:
+		 * say so (RFC 9112 9.6) — the upstream, which kept its
+		 * connection, did not. Clients that read "keep-alive" from a
+		 * response without the field count the close as an error.
+		 */
+		static const char field[] = "Connection: close\r\n\r\n";
+		struct evbuffer *out = bufferevent_get_output(s->down);
+
+		evbuffer_remove_buffer(in, out, r.head_len - 2);
+		evbuffer_drain(in, 2);
+		evbuffer_add(out, field, sizeof(field) - 1);
+		s->resp.bytes = r.head_len + sizeof(field) - 3;
+	} else {
+		evbuffer_remove_buffer(in, bufferevent_get_output(s->down),
+		    r.head_len);
+		s->resp.bytes = r.head_len;
+	}
 	set_state(s, SESSION_RELAY_BODY);
 	relay_body(s);
 }

@@ -11,7 +11,8 @@
 #           endpoint rec28 (record.ddbgate.test -> 127.0.0.22:8443).
 # Upstream: recorder.py "record" (answers keep-alive unless asked to close).
 # Expect:   (a) a request with an unsigned "Connection: close": the client's
-#           200 then close_notify; the recorder received the request minus that
+#           200 with "Connection: close" added (RFC 9112 9.6: the upstream,
+#           which kept its connection, did not say it), then close_notify; the recorder received the request minus that
 #           one line, byte for byte; (b) the same again on a new client
 #           connection: the recorder received it on the SAME upstream
 #           connection as (a) (x-amzn-RequestId rec-record-<conn>-2); access
@@ -37,6 +38,8 @@ one() {
 	raw_use 1
 	expect_status 200
 	expect_from record
+	[ "$(header Connection)" = close ] ||
+		{ show_response; fail "the response to a Connection: close request does not say Connection: close"; }
 	raw_end
 	"$IT_DIR/jsonq.py" "$CASE_TMP/raw.end" 'd["end"] == "close_notify"' >/dev/null ||
 		fail "the client's connection did not end with close_notify after Connection: close"

@@ -88,6 +88,27 @@ tickets_rotate(time_t now)
 	return 0;
 }
 
+/*
+ * The ticket cipher, fetched once: EVP_aes_256_cbc() makes OpenSSL 3
+ * look the implementation up again in every EVP_*Init_ex (a lock and a
+ * hash lookup per handshake).
+ */
+static EVP_CIPHER *ticket_cipher;
+static pthread_once_t ticket_cipher_once = PTHREAD_ONCE_INIT;
+
+static void
+ticket_cipher_fetch(void)
+{
+	ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+}
+
+static const EVP_CIPHER *
+ticket_cipher_get(void)
+{
+	pthread_once(&ticket_cipher_once, ticket_cipher_fetch);
+	return ticket_cipher;
+}
+
 static int
 ticket_hmac_init(EVP_MAC_CTX *hctx, const unsigned char *key)
 {
@@ -132,16 +153,17 @@ on_ticket_key(SSL *ssl, unsigned char key_name[16], unsigned char iv[16],
 	pthread_mutex_unlock(&tickets.mu);
 	if (enc) {
 		memcpy(key_name, k.name, 16);
-		if (RAND_bytes(iv, 16) != 1 ||
-		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes,
+		if (ticket_cipher_get() == NULL || RAND_bytes(iv, 16) != 1 ||
+		    EVP_EncryptInit_ex(cctx, ticket_cipher_get(), NULL, k.aes,
 		    iv) != 1 || ticket_hmac_init(hctx, k.hmac) != 0)
 			return -1;
 		return 1;
 	}
 	if (found < 0)
 		return 0;
-	if (ticket_hmac_init(hctx, k.hmac) != 0 ||
-	    EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes,
+	if (ticket_cipher_get() == NULL ||
+	    ticket_hmac_init(hctx, k.hmac) != 0 ||
+	    EVP_DecryptInit_ex(cctx, ticket_cipher_get(), NULL, k.aes,
 	    iv) != 1)
 		return -1;
 	return found == 0 ? 1 : 2;

@@ -5,7 +5,7 @@
 #
 # usage: bench/compare.sh [--rounds N] [--duration S] [--warmup S]
 #                         [--lat-duration S] [--hs-duration S]
-#                         [--idle-conns N] [--no-idle] [--no-perf]
+#                         [--idle-conns N] [--no-idle] [--no-perf] [--no-micro]
 #                         [--targets "direct haproxy nginx ddbgate"]
 #                         [--scenarios "h1 h2 wrk lat1 hs"]
 #                         [--client-cpu N] [--server-cpu N]
@@ -23,6 +23,9 @@
 #   --no-idle         skip the idle-connection memory test
 #   --no-perf         skip the perf profile of ddbgate (taken when `perf`
 #                     works; Debian package linux-perf)
+#   --no-micro        skip bench/run-micro.sh (policy decision, classification
+#                     and HTTP/1 parse ns per operation, reported against
+#                     the targets with the rest)
 #   --targets L       which of direct haproxy nginx ddbgate (default all)
 #   --scenarios L     which of (default "h1 h2 wrk lat1 hs"):
 #                       h1    h2load --h1 -c 64 (HTTP/1.1, 64 connections)
@@ -91,7 +94,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/common.sh"
 orig_args="$*"
 rounds=3 duration=8 warmup=1 lat_duration=4 hs_duration=4 idle_conns=10000
-do_idle=1 do_perf=1 out="" results="" client_cpu=0 server_cpu=1
+do_idle=1 do_perf=1 do_micro=1 out="" results="" client_cpu=0 server_cpu=1
 targets="direct haproxy nginx ddbgate"
 scenarios="h1 h2 wrk lat1 hs"
 HOSTNAME_DDB=dynamodb.us-east-1.amazonaws.com
@@ -114,6 +117,7 @@ while [ $# -gt 0 ]; do
 	--idle-conns) idle_conns=${2:?}; shift 2 ;;
 	--no-idle) do_idle=0; shift ;;
 	--no-perf) do_perf=0; shift ;;
+	--no-micro) do_micro=0; shift ;;
 	--targets) targets=${2:?}; shift 2 ;;
 	--scenarios) scenarios=${2:?}; shift 2 ;;
 	--client-cpu) client_cpu=${2:?}; shift 2 ;;
@@ -760,6 +764,14 @@ elif [ $do_perf = 1 ]; then
 	echo "perf: not available (Debian package linux-perf matching the kernel); no profile"
 fi
 
+# --- micro-benchmarks (same machine, after the load: nothing else runs) ---------------
+if [ "$do_micro" = 1 ]; then
+	echo "micro-benchmarks: bench/run-micro.sh on core $server_cpu"
+	taskset -c "$server_cpu" "$top/bench/run-micro.sh" >"$W/micro.txt" 2>&1 ||
+		{ cat "$W/micro.txt"; die "bench/run-micro.sh failed"; }
+	sed 's/^/  /' "$W/micro.txt"
+fi
+
 # --- report ---------------------------------------------------------------------------
 grep -Eiv '\b(info|debug)\b|running as root: set user' "$W/ddbgate.err" >"$W/ddbgate.problems" || true
 echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$W/machine.env"
@@ -885,6 +897,31 @@ for d in idle:
         pss = (int(d["pss_after_kb"]) - int(d["pss_before_kb"])) / n
         p("| memory per idle client TLS connection ≤ 32 KiB | %.1f KiB RSS (%.1f KiB PSS) over %s connections | %s |" % (
             rss, pss, d["conns"], verdict(rss <= 32 and int(d["failed"]) == 0)))
+if "ddbgate" in targets:
+    for s in ("h1", "h2", "wrk"):
+        if s in scens:
+            xs = [get(s, "ddbgate", r, "conns_per_req") for r in rounds]
+            reuse = [None if x is None else 100.0 * (1.0 - x) for x in xs]
+            m = mr(reuse)
+            p("| upstream keep-alive reuse > 99%% under steady load, %s (1 − new upstream TCP connections per request) | %s%% (%s) | %s |" % (
+                SDESC[s], f(m, "%.2f"), rr(reuse, "%.2f"), verdict(m is not None and m > 99)))
+mp = os.path.join(W, "micro.txt")
+if os.path.exists(mp):
+    import re
+    micro = open(mp).read()
+    pol = [float(x) for x in re.findall(r"^\s*([0-9.]+) ns per decision", micro, re.M)]
+    cls = re.findall(r"^BatchWriteItem\s+([0-9]+) bytes:\s+([0-9.]+) ns/classification", micro, re.M)
+    h1p = re.findall(r"^HTTP/1 head, (.*?) \(([0-9]+) bytes.*?:\s+([0-9.]+) ns/parse", micro, re.M)
+    if len(pol) >= 2:
+        p("| policy decision, 10 statements ≤ 1 µs | %.3f µs | %s |" % (pol[0] / 1000, verdict(pol[0] <= 1000)))
+        p("| policy decision, 1,000 statements ≤ 20 µs | %.3f µs | %s |" % (pol[1] / 1000, verdict(pol[1] <= 20000)))
+    if cls:
+        p("| classification, 1 KB body (BatchWriteItem, %s bytes) ≤ 5 µs | %.2f µs | %s |" % (
+            cls[0][0], float(cls[0][1]) / 1000, verdict(float(cls[0][1]) <= 5000)))
+    if len(cls) > 1:
+        p("| (for reference) classification, 64 KB body (%s bytes) | %.0f µs | — |" % (cls[1][0], float(cls[1][1]) / 1000))
+    for who, n, ns in h1p:
+        p("| (for reference) HTTP/1 parse of the %s head (%s bytes) | %.2f µs | — |" % (who.strip(), n, float(ns) / 1000))
 # --- medians
 p("")
 p("## Medians over %d rounds" % len(rounds))

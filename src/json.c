@@ -18,6 +18,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,8 @@
 #define LOCAL_SLOTS 64
 #define LOCAL_FRAMES 32
 #define NUMBER_BUF 64
+#define PIECE_MIN 1024		/* bytes taken from the arena at a time */
+#define PIECE_MAX (64 * 1024)
 
 /* One open container. */
 struct frame {
@@ -47,6 +50,9 @@ struct parser {
 	const struct json_member **tmp;	/* merge sort buffer (heap) */
 	size_t tmp_cap;
 	size_t at;			/* error position */
+	char *cur;			/* free room of the current piece */
+	size_t left;
+	size_t piece;			/* size of the next piece */
 	struct json_member local_slots[LOCAL_SLOTS];
 	struct frame local_frames[LOCAL_FRAMES];
 };
@@ -65,6 +71,32 @@ static const unsigned char plain[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 /* DEL */,
 };
 
+/*
+ * Allocation from pieces of the arena, so that the many small blocks of
+ * a tree (a string, a container's children) cost a pointer bump: n bytes
+ * at a multiple of align (a power of two, at most 16), or NULL.
+ */
+static void *
+take(struct parser *ps, size_t n, size_t align)
+{
+	size_t pad = (size_t)(-(uintptr_t)ps->cur) & (align - 1), size;
+	char *p;
+
+	if (ps->left < n || ps->left - n < pad) {
+		size = n > ps->piece ? n : ps->piece;
+		if ((ps->cur = arena_alloc(ps->arena, size)) == NULL)
+			return NULL;
+		ps->left = size;
+		pad = 0;
+		if (ps->piece < PIECE_MAX)
+			ps->piece *= 2;
+	}
+	p = ps->cur + pad;
+	ps->cur = p + n;
+	ps->left -= n + pad;
+	return p;
+}
+
 /* Records an error at byte q (one past it, as jansson counts). */
 static enum json_status
 fail_at(struct parser *ps, const unsigned char *q)
@@ -81,7 +113,7 @@ is_ws(unsigned char c)
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-static void
+static inline void
 skip_ws(struct parser *ps)
 {
 	while (ps->p < ps->end && is_ws(*ps->p))
@@ -239,6 +271,35 @@ decode_escaped(struct parser *ps, const unsigned char *q,
 	return w;
 }
 
+/* Whether one of the 8 bytes of x is below 0x20 or above 0x7f, or is
+   '"' or '\\' (no false negative; a false positive costs a byte loop). */
+static inline bool
+special8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t quote = x ^ (ones * '"'), bslash = x ^ (ones * '\\');
+
+	return (((x - ones * 0x20) | (quote - ones) | (bslash - ones)) &
+	    ~x & high) != 0 || (x & high) != 0;
+}
+
+/* The end of the run of plain bytes at q: 8 at a time, then 1. */
+static inline const unsigned char *
+plain_run(const unsigned char *q, const unsigned char *end)
+{
+	uint64_t x;
+
+	while (end - q >= 8) {
+		memcpy(&x, q, sizeof(x));
+		if (special8(x))
+			break;
+		q += 8;
+	}
+	while (q < end && plain[*q])
+		q++;
+	return q;
+}
+
 /*
  * A string at ps->p (its opening quote), unescaped into the arena. The
  * common case, no escape, is one scan and one copy.
@@ -251,8 +312,7 @@ parse_string(struct parser *ps, const char **out, size_t *len)
 	size_t n;
 
 	for (;;) {
-		while (q < ps->end && plain[*q])
-			q++;
+		q = plain_run(q, ps->end);
 		if (q == ps->end)
 			return fail_at(ps, q);
 		if (*q == '"' || *q == '\\')
@@ -262,8 +322,7 @@ parse_string(struct parser *ps, const char **out, size_t *len)
 		q += n;
 	}
 	if (*q == '"') {
-		if ((w = (unsigned char *)arena_alloc_bytes(ps->arena,
-		    (size_t)(q - s) + 1)) == NULL)
+		if ((w = take(ps, (size_t)(q - s) + 1, 1)) == NULL)
 			return JSON_PARSE_NOMEM;
 		memcpy(w, s, (size_t)(q - s));
 		w[q - s] = '\0';
@@ -279,8 +338,7 @@ parse_string(struct parser *ps, const char **out, size_t *len)
 	}
 	if (stop >= ps->end)
 		return fail_at(ps, ps->end);
-	if ((w = (unsigned char *)arena_alloc_bytes(ps->arena,
-	    (size_t)(stop - s) + 1)) == NULL)
+	if ((w = take(ps, (size_t)(stop - s) + 1, 1)) == NULL)
 		return JSON_PARSE_NOMEM;
 	memcpy(w, s, (size_t)(q - s));
 	if ((wend = decode_escaped(ps, q, stop, w + (q - s))) == NULL)
@@ -325,8 +383,7 @@ real_value(struct parser *ps, const unsigned char *q, size_t len,
 {
 	char local[NUMBER_BUF], *text = local;
 
-	if (len >= sizeof(local) &&
-	    (text = arena_alloc_bytes(ps->arena, len + 1)) == NULL)
+	if (len >= sizeof(local) && (text = take(ps, len + 1, 1)) == NULL)
 		return -2;
 	memcpy(text, q, len);
 	text[len] = '\0';
@@ -440,9 +497,9 @@ grow(void **items, size_t *cap, size_t size, const void *local)
 	return 0;
 }
 
-/* A new zeroed slot for the next child, or NULL when out of memory. */
-static struct json_member *
-push_slot(struct parser *ps)
+/* A new slot for the next child, named name (NULL in an array). */
+static inline struct json_member *
+push_slot(struct parser *ps, const char *name, size_t name_len)
 {
 	struct json_member *m;
 
@@ -450,7 +507,11 @@ push_slot(struct parser *ps)
 	    &ps->slots_cap, sizeof(*ps->slots), ps->local_slots) == -1)
 		return NULL;
 	m = &ps->slots[ps->nslots++];
-	memset(m, 0, sizeof(*m));
+	m->name = name;
+	m->name_len = name_len;
+	m->value.len = 0;
+	m->value.u.items = NULL;
+	m->value.sorted = NULL;
 	return m;
 }
 
@@ -531,7 +592,8 @@ has_repeats(struct parser *ps, const struct json_member *m, size_t n,
 			return -1;
 		ps->tmp_cap = n;
 	}
-	if ((v = arena_alloc(ps->arena, n * sizeof(*v))) == NULL)
+	if ((v = take(ps, n * sizeof(*v), alignof(struct json_member *))) ==
+	    NULL)
 		return -1;
 	for (i = 0; i < n; i++)
 		v[i] = &m[i];
@@ -564,8 +626,8 @@ close_container(struct parser *ps)
 	if (!f->object) {
 		v->kind = JSON_KIND_ARRAY;
 		if (n > 0) {
-			if ((items = arena_alloc(ps->arena, n *
-			    sizeof(*items))) == NULL)
+			if ((items = take(ps, n * sizeof(*items),
+			    alignof(struct json_value))) == NULL)
 				return JSON_PARSE_NOMEM;
 			for (i = 0; i < n; i++)
 				items[i] = ps->slots[f->start + i].value;
@@ -574,8 +636,8 @@ close_container(struct parser *ps)
 	} else {
 		v->kind = JSON_KIND_OBJECT;
 		if (n > 0) {
-			if ((members = arena_alloc(ps->arena, n *
-			    sizeof(*members))) == NULL)
+			if ((members = take(ps, n * sizeof(*members),
+			    alignof(struct json_member))) == NULL)
 				return JSON_PARSE_NOMEM;
 			memcpy(members, &ps->slots[f->start], n *
 			    sizeof(*members));
@@ -631,10 +693,8 @@ parse_child(struct parser *ps)
 			return st;
 	}
 	/* Only a name read whole takes a slot: open_repeats sees it. */
-	if ((m = push_slot(ps)) == NULL)
+	if ((m = push_slot(ps, name, name_len)) == NULL)
 		return JSON_PARSE_NOMEM;
-	m->name = name;
-	m->name_len = name_len;
 	if (name != NULL) {
 		skip_ws(ps);
 		if (ps->p == ps->end || *ps->p != ':')
@@ -690,7 +750,7 @@ parse_document(struct parser *ps)
 {
 	enum json_status st;
 
-	if (push_slot(ps) == NULL)
+	if (push_slot(ps, NULL, 0) == NULL)
 		return JSON_PARSE_NOMEM;
 	skip_ws(ps);
 	/* Without JSON_DECODE_ANY, jansson wants an object or an array. */
@@ -724,11 +784,15 @@ json_parse(struct arena *a, const char *buf, size_t len,
 	ps->slots_cap = LOCAL_SLOTS;
 	ps->frames = ps->local_frames;
 	ps->frames_cap = LOCAL_FRAMES;
+	/* About the size of the tree of a typical body, in one piece. */
+	ps->piece = len < PIECE_MIN / 4 ? PIECE_MIN : len < PIECE_MAX / 4 ?
+	    len * 4 : PIECE_MAX;
 	st = parse_document(ps);
 	if (st == JSON_PARSE_SYNTAX && open_repeats(ps))
 		st = JSON_PARSE_DUPLICATE;
 	if (st == JSON_PARSE_OK) {
-		if ((top = arena_alloc(a, sizeof(*top))) == NULL)
+		if ((top = take(ps, sizeof(*top),
+		    alignof(struct json_value))) == NULL)
 			st = JSON_PARSE_NOMEM;
 		else {
 			*top = ps->slots[0].value;

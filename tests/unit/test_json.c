@@ -322,6 +322,43 @@ test_every_byte_in_string(void **state)
 	}
 }
 
+/* The same at every offset of a long string (read 8 bytes at a time). */
+static void
+test_every_byte_in_long_string(void **state)
+{
+	char doc[40];
+	struct parsed p;
+	size_t at, len = 30;
+	int c;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		for (at = 0; at < len; at++) {
+			memset(doc, 'a', sizeof(doc));
+			doc[0] = '[';
+			doc[1] = '"';
+			doc[2 + at] = (char)c;
+			doc[2 + len] = '"';
+			doc[3 + len] = ']';
+			p = parse_len(doc, len + 4);
+			if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+				if (p.st != JSON_PARSE_OK)
+					fail_msg("byte 0x%02x at %zu refused", c,
+					    at);
+				assert_int_equal(p.v->u.items[0].len, len);
+				assert_int_equal((unsigned char)
+				    p.v->u.items[0].u.string[at], c);
+			} else if (c == '"') {
+				/* ends the string early: trailing data */
+				assert_int_equal(p.st, JSON_PARSE_SYNTAX);
+			} else if (p.st != JSON_PARSE_SYNTAX)
+				fail_msg("byte 0x%02x at %zu: status %d", c, at,
+				    p.st);
+			done(&p);
+		}
+	}
+}
+
 static void
 test_nul(void **state)
 {
@@ -824,6 +861,7 @@ main(void)
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_every_byte_in_string),
+		cmocka_unit_test(test_every_byte_in_long_string),
 		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_surrogate_escapes),
 		cmocka_unit_test(test_utf8),

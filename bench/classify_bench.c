@@ -7,8 +7,9 @@
  *
  * Build (from the top directory):
  *   cc -std=c11 -D_GNU_SOURCE -O2 -Isrc bench/classify_bench.c \
- *       src/classify.c src/sigv4.c src/http1.c src/config.c src/cidr.c \
- *       src/xmalloc.c src/log.c -ljansson -lyaml -o classify_bench
+ *       src/classify.c src/json.c src/arena.c src/sigv4.c src/http1.c \
+ *       src/config.c src/cidr.c src/xmalloc.c src/log.c -lyaml \
+ *       -o classify_bench
  *   ./classify_bench [iterations]
  */
 #include <stdio.h>

@@ -13,8 +13,8 @@ trap 'rm -rf "$out"' EXIT
 cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/policy_bench.c src/cidr.c \
 	src/xmalloc.c src/log.c -ljansson -o "$out/policy_bench"
 cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/classify_bench.c src/classify.c \
-	src/sigv4.c src/http1.c src/config.c src/cidr.c src/xmalloc.c src/log.c \
-	-ljansson -lyaml -o "$out/classify_bench"
+	src/json.c src/arena.c src/sigv4.c src/http1.c src/config.c src/cidr.c \
+	src/xmalloc.c src/log.c -lyaml -o "$out/classify_bench"
 cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/http1_bench.c src/http1.c \
 	-o "$out/http1_bench"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"

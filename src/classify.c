@@ -7,8 +7,8 @@
  *
  *  1. headers: Content-Type, X-Amz-Target (one, exact, known), no query
  *     string, SigV4 (sigv4.c) with the endpoint's service and region;
- *  2. body: strict JSON (jansson, duplicate keys refused at any depth),
- *     an object;
+ *  2. body: strict JSON (json.c: what jansson accepts with duplicate
+ *     keys refused at any depth, read into an arena of its own), an object;
  *  3. the operation's handler from ops[] turns fields into (action,
  *     resource) pairs, each an authz_b with its condition keys; item
  *     operations share one table-driven FGAC reader (struct fgac), and
@@ -31,9 +31,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include <jansson.h>
-
+#include "arena.h"
 #include "classify.h"
+#include "json.h"
 #include "sigv4.h"
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
@@ -44,8 +44,6 @@
 #define TYPE_INVALID_SIG "com.amazon.coral.service#InvalidSignatureException"
 #define TYPE_INTERNAL "com.amazon.coral.service#InternalFailure"
 
-#define ARENA_CHUNK 4096
-#define ARENA_CHUNK_MAX (256 * 1024)
 #define WHERE_MAX 192		/* "TransactItems[99].ConditionCheck" */
 
 #define K_LEADING "dynamodb:LeadingKeys"
@@ -65,66 +63,6 @@ static const char *const multi_pk[] = {
 #define K_ENCLOSING "dynamodb:EnclosingOperation"
 #define K_FULL_SCAN "dynamodb:FullTableScan"
 #define K_TAG_KEYS "aws:TagKeys"
-
-/* ------------------------------------------------------------------ */
-/* The arena: every string and array of one result                      */
-/* ------------------------------------------------------------------ */
-
-struct chunk {
-	struct chunk *next;
-	size_t size, used;
-	max_align_t data[];
-};
-
-struct arena {
-	struct chunk *head;
-};
-
-static void
-arena_free(struct arena *a)
-{
-	struct chunk *c, *next;
-
-	if (a == NULL)
-		return;
-	for (c = a->head; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(a);
-}
-
-/* n bytes aligned for any type, or NULL when memory is out. */
-static void *
-arena_alloc(struct arena *a, size_t n)
-{
-	const size_t align = _Alignof(max_align_t);
-	struct chunk *c = a->head;
-	size_t size;
-	void *p;
-
-	if (n > SIZE_MAX / 2)
-		return NULL;
-	n = (n + align - 1) & ~(align - 1);
-	if (n == 0)
-		n = align;
-	if (c == NULL || c->size - c->used < n) {
-		size = c == NULL ? ARENA_CHUNK : c->size * 2;
-		if (size > ARENA_CHUNK_MAX)
-			size = ARENA_CHUNK_MAX;
-		if (size < n)
-			size = n;
-		if ((c = malloc(sizeof(*c) + size)) == NULL)
-			return NULL;
-		c->size = size;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
-	}
-	p = (char *)c->data + c->used;
-	c->used += n;
-	return p;
-}
 
 /* ------------------------------------------------------------------ */
 /* The classification context                                          */
@@ -165,7 +103,8 @@ struct cx {
 	struct classify_refusal *why;
 	struct arena *arena;
 	const struct op *op;
-	json_t *body;
+	const struct json_value *body;
+	struct arena *body_arena;	/* the body's tree; freed with cx */
 	struct sigv4_request sig;
 	const struct conf_principal *principal;
 	const char *partition;
@@ -249,16 +188,22 @@ cx_strdup(struct cx *cx, const char *s)
 __attribute__((format(printf, 2, 3))) static char *
 cx_printf(struct cx *cx, const char *fmt, ...)
 {
+	char local[256];
 	va_list ap;
 	char *p;
 	int n;
 
+	/* Most results (ARNs) fit the local buffer: one formatting pass. */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(local, sizeof(local), fmt, ap);
 	va_end(ap);
 	if (n < 0 || (p = arena_alloc(cx->arena, (size_t)n + 1)) == NULL) {
 		out_of_memory(cx);
 		return NULL;
+	}
+	if ((size_t)n < sizeof(local)) {
+		memcpy(p, local, (size_t)n + 1);
+		return p;
 	}
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
@@ -619,24 +564,45 @@ need_account(struct cx *cx, const char *what, const char *name)
 /* ------------------------------------------------------------------ */
 
 /* Every member name a handler reads, to refuse case variants of them. */
-static const char *const known_fields[] = {
-	"TableName", "IndexName", "Key", "Keys", "Item", "RequestItems",
-	"PutRequest", "DeleteRequest", "TransactItems", "Get", "Put",
-	"Update", "Delete", "ConditionCheck", "ProjectionExpression",
-	"AttributesToGet", "UpdateExpression", "ConditionExpression",
-	"FilterExpression", "KeyConditionExpression",
-	"ExpressionAttributeNames", "ExpressionAttributeValues",
-	"AttributeUpdates", "Expected", "QueryFilter", "ScanFilter",
-	"KeyConditions", "ComparisonOperator", "AttributeValueList",
-	"Select", "ReturnValues", "ReturnConsumedCapacity", "Statement",
-	"Statements", "TransactStatements", "StreamArn", "ShardIterator",
-	"BackupArn", "ExportArn", "ImportArn", "ResourceArn", "TableArn",
-	"SourceTableArn", "SourceTableName", "TargetTableName",
-	"TableCreationParameters", "GlobalTableName", "ReplicationGroup",
-	"RegionName", "ReplicaUpdates", "ReplicaSettingsUpdate", "Create",
-	"ResourcePolicy", "Tags", "TagKeys", "Value", "ClusterName",
-	"ResourceName",
+#define F(s) { s, sizeof(s) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} known_fields[] = {
+	F("TableName"), F("IndexName"), F("Key"), F("Keys"), F("Item"),
+	F("RequestItems"), F("PutRequest"), F("DeleteRequest"),
+	F("TransactItems"), F("Get"), F("Put"), F("Update"), F("Delete"),
+	F("ConditionCheck"), F("ProjectionExpression"), F("AttributesToGet"),
+	F("UpdateExpression"), F("ConditionExpression"), F("FilterExpression"),
+	F("KeyConditionExpression"), F("ExpressionAttributeNames"),
+	F("ExpressionAttributeValues"), F("AttributeUpdates"), F("Expected"),
+	F("QueryFilter"), F("ScanFilter"), F("KeyConditions"),
+	F("ComparisonOperator"), F("AttributeValueList"), F("Select"),
+	F("ReturnValues"), F("ReturnConsumedCapacity"), F("Statement"),
+	F("Statements"), F("TransactStatements"), F("StreamArn"),
+	F("ShardIterator"), F("BackupArn"), F("ExportArn"), F("ImportArn"),
+	F("ResourceArn"), F("TableArn"), F("SourceTableArn"),
+	F("SourceTableName"), F("TargetTableName"),
+	F("TableCreationParameters"), F("GlobalTableName"),
+	F("ReplicationGroup"), F("RegionName"), F("ReplicaUpdates"),
+	F("ReplicaSettingsUpdate"), F("Create"), F("ResourcePolicy"), F("Tags"),
+	F("TagKeys"), F("Value"), F("ClusterName"), F("ResourceName"),
 };
+#undef F
+
+/* Whether v is there and of kind k. */
+static bool
+is(const struct json_value *v, enum json_kind k)
+{
+	return v != NULL && v->kind == k;
+}
+
+/* The items or members of v, an array or object; 0 for an absent field. */
+static size_t
+nchildren(const struct json_value *v)
+{
+	return v != NULL ? v->len : 0;
+}
 
 /*
  * Refuses a member of obj that differs from a field we read only in
@@ -644,36 +610,42 @@ static const char *const known_fields[] = {
  * query an index the gateway never looked at.
  */
 static int
-check_case(struct cx *cx, const json_t *obj, const char *where)
+check_case(struct cx *cx, const struct json_value *obj, const char *where)
 {
-	const char *name;
-	json_t *v;
-	size_t i;
+	const struct json_member *m;
+	const char *known;
+	size_t i, k;
 
-	json_object_foreach((json_t *)obj, name, v) {
+	for (k = 0; k < obj->len; k++) {
+		m = &obj->u.members[k];
 		for (i = 0; i < nitems(known_fields); i++) {
-			if (strcasecmp(name, known_fields[i]) == 0 &&
-			    strcmp(name, known_fields[i]) != 0)
+			known = known_fields[i].name;
+			/* Cheap tests first: this runs for every member. */
+			if (m->name_len != known_fields[i].len ||
+			    (m->name[0] | 0x20) != (known[0] | 0x20) ||
+			    memcmp(m->name, known, m->name_len) == 0)
+				continue;
+			if (strcasecmp(m->name, known) == 0)
 				return deny(cx, "%s%smember %s differs from %s "
 				    "only in case", where, *where ? ": " : "",
-				    known_fields[i], known_fields[i]);
+				    known, known);
 		}
 	}
 	return 0;
 }
 
 static const char *
-type_name(json_type t)
+type_name(enum json_kind t)
 {
 	switch (t) {
-	case JSON_OBJECT:
+	case JSON_KIND_OBJECT:
 		return "an object";
-	case JSON_ARRAY:
+	case JSON_KIND_ARRAY:
 		return "an array";
-	case JSON_STRING:
+	case JSON_KIND_STRING:
 		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
+	case JSON_KIND_INTEGER:
+	case JSON_KIND_REAL:
 		return "a number";
 	default:
 		return "a boolean";
@@ -686,10 +658,11 @@ type_name(json_type t)
  * names obj in messages ("" for the body).
  */
 static int
-field(struct cx *cx, const json_t *obj, const char *where, const char *name,
-    json_type t, bool required, const json_t **out)
+field(struct cx *cx, const struct json_value *obj, const char *where,
+    const char *name, enum json_kind t, bool required,
+    const struct json_value **out)
 {
-	const json_t *v = json_object_get(obj, name);
+	const struct json_value *v = json_get(obj, name);
 
 	*out = NULL;
 	if (v == NULL) {
@@ -698,7 +671,7 @@ field(struct cx *cx, const json_t *obj, const char *where, const char *name,
 			    *where ? "." : "", name);
 		return 0;
 	}
-	if (json_typeof(v) != t)
+	if (v->kind != t)
 		return deny(cx, "%s%s%s must be %s", where, *where ? "." : "",
 		    name, type_name(t));
 	*out = v;
@@ -706,19 +679,19 @@ field(struct cx *cx, const json_t *obj, const char *where, const char *name,
 }
 
 static int
-string_field(struct cx *cx, const json_t *obj, const char *where,
+string_field(struct cx *cx, const struct json_value *obj, const char *where,
     const char *name, bool required, const char **out)
 {
-	const json_t *v;
-	int rv = field(cx, obj, where, name, JSON_STRING, required, &v);
+	const struct json_value *v;
+	int rv = field(cx, obj, where, name, JSON_KIND_STRING, required, &v);
 
-	*out = rv == 1 ? json_string_value(v) : NULL;
+	*out = rv == 1 ? v->u.string : NULL;
 	return rv;
 }
 
 /* A string field whose value must be one of words (NULL-terminated). */
 static int
-enum_field(struct cx *cx, const json_t *obj, const char *where,
+enum_field(struct cx *cx, const struct json_value *obj, const char *where,
     const char *name, const char *const *words, const char **out)
 {
 	const char *s;
@@ -738,12 +711,29 @@ enum_field(struct cx *cx, const json_t *obj, const char *where,
 	    *where ? "." : "", name);
 }
 
-/* buf after an snprintf of n bytes into it; "..." ends a cut path. */
-static const char *
-where_fit(char *buf, int n)
+/*
+ * Paths for messages are built on every request, so without snprintf:
+ * where_put appends len bytes of s to the path of *n bytes in buf
+ * (WHERE_MAX), *n counting what did not fit too; where_end terminates
+ * it, a cut path ending in "...".
+ */
+static void
+where_put(char *buf, size_t *n, const char *s, size_t len)
 {
-	if (n < 0 || n >= WHERE_MAX)
+	size_t room = *n < WHERE_MAX - 1 ? WHERE_MAX - 1 - *n : 0;
+
+	memcpy(buf + (*n < WHERE_MAX - 1 ? *n : WHERE_MAX - 1), s,
+	    len < room ? len : room);
+	*n += len;
+}
+
+static const char *
+where_end(char *buf, size_t n)
+{
+	if (n >= WHERE_MAX)
 		memcpy(buf + WHERE_MAX - 4, "...", 4);
+	else
+		buf[n] = '\0';
 	return buf;
 }
 
@@ -751,14 +741,30 @@ where_fit(char *buf, int n)
 static const char *
 where_join(char *buf, const char *where, const char *name)
 {
-	return where_fit(buf, snprintf(buf, WHERE_MAX, "%s%s%s", where,
-	    *where ? "." : "", name));
+	size_t n = 0;
+
+	where_put(buf, &n, where, strlen(where));
+	if (*where != '\0')
+		where_put(buf, &n, ".", 1);
+	where_put(buf, &n, name, strlen(name));
+	return where_end(buf, n);
 }
 
 static const char *
 where_index(char *buf, const char *where, size_t i)
 {
-	return where_fit(buf, snprintf(buf, WHERE_MAX, "%s[%zu]", where, i));
+	char digits[24];
+	size_t n = 0, d = sizeof(digits);
+
+	digits[--d] = ']';
+	do {
+		digits[--d] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i > 0);
+	digits[--d] = '[';
+	where_put(buf, &n, where, strlen(where));
+	where_put(buf, &n, digits + d, sizeof(digits) - d);
+	return where_end(buf, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -788,7 +794,7 @@ table_arn(struct cx *cx, const char *what, const char *s)
 
 /* The table ARN of field name in obj; NULL and *present false if absent. */
 static int
-table_field(struct cx *cx, const json_t *obj, const char *where,
+table_field(struct cx *cx, const struct json_value *obj, const char *where,
     const char *name, bool required, const char **arn)
 {
 	char buf[WHERE_MAX];
@@ -816,8 +822,8 @@ index_arn(struct cx *cx, const char *table, const char *what,
 
 /* An ARN field that must be of one of kinds; used as is. */
 static int
-arn_field(struct cx *cx, const json_t *obj, const char *name, unsigned kinds,
-    const char *what, bool required, const char **arn)
+arn_field(struct cx *cx, const struct json_value *obj, const char *name,
+    unsigned kinds, const char *what, bool required, const char **arn)
 {
 	const char *s;
 	int rv;
@@ -957,22 +963,22 @@ expr_next(const char *s, size_t len, size_t *pos, struct etoken *t)
 
 /* The attribute name a NAME or HASH token stands for, or NULL. */
 static const char *
-expr_name(struct cx *cx, const struct etoken *t, const json_t *names,
+expr_name(struct cx *cx, const struct etoken *t, const struct json_value *names,
     const char *field)
 {
-	const json_t *v;
+	const struct json_value *v;
 	char *key;
 
 	if ((key = cx_strndup(cx, t->p, t->len)) == NULL)
 		return NULL;
 	if (t->kind == ET_NAME)
 		return key;
-	if (names == NULL || (v = json_object_get(names, key)) == NULL) {
+	if (names == NULL || (v = json_get(names, key)) == NULL) {
 		deny(cx, "%s uses a placeholder that ExpressionAttributeNames "
 		    "does not define", field);
 		return NULL;
 	}
-	return json_string_value(v);
+	return v->u.string;
 }
 
 /*
@@ -981,7 +987,7 @@ expr_name(struct cx *cx, const struct etoken *t, const json_t *names,
  */
 static int
 expr_attributes(struct cx *cx, const char *field, const char *text,
-    const json_t *names, struct vec *attrs)
+    const struct json_value *names, struct vec *attrs)
 {
 	size_t pos = 0, len = strlen(text);
 	bool in_path = false, want_elem = false;
@@ -1100,30 +1106,29 @@ static const char *const rcc_words[] = { "INDEXES", "TOTAL", "NONE", NULL };
 
 /* One item-level request object and what it may refer to. */
 struct item {
-	const json_t *obj;
+	const struct json_value *obj;
 	const char *where;		/* names obj in messages */
-	const json_t *names;		/* ExpressionAttributeNames or NULL */
-	const json_t *values;		/* ExpressionAttributeValues or NULL */
+	const struct json_value *names;	/* ExpressionAttributeNames or NULL */
+	const struct json_value *values; /* ExpressionAttributeValues or NULL */
 	bool index;			/* the request reads an index */
 };
 
 static int
 load_placeholders(struct cx *cx, struct item *it)
 {
-	const json_t *v;
-	const char *name;
-	json_t *m;
+	const struct json_value *v;
+	size_t i;
 
 	if (field(cx, it->obj, it->where, "ExpressionAttributeNames",
-	    JSON_OBJECT, false, &it->names) == -1 ||
+	    JSON_KIND_OBJECT, false, &it->names) == -1 ||
 	    field(cx, it->obj, it->where, "ExpressionAttributeValues",
-	    JSON_OBJECT, false, &it->values) == -1)
+	    JSON_KIND_OBJECT, false, &it->values) == -1)
 		return -1;
 	v = it->names;
 	if (v == NULL)
 		return 0;
-	json_object_foreach((json_t *)v, name, m) {
-		if (!json_is_string(m))
+	for (i = 0; i < v->len; i++) {
+		if (!is(&v->u.members[i].value, JSON_KIND_STRING))
 			return deny(cx, "%s%sExpressionAttributeNames must map "
 			    "placeholders to strings", it->where,
 			    *it->where ? "." : "");
@@ -1137,17 +1142,16 @@ load_placeholders(struct cx *cx, struct item *it)
  * base64 text).
  */
 static const char *
-key_value(struct cx *cx, const json_t *av, const char *where)
+key_value(struct cx *cx, const struct json_value *av, const char *where)
 {
-	const char *type;
-	json_t *v;
+	const struct json_member *m;
 
-	if (json_is_object(av) && json_object_size(av) == 1) {
-		json_object_foreach((json_t *)av, type, v) {
-			if ((strcmp(type, "S") == 0 || strcmp(type, "N") == 0 ||
-			    strcmp(type, "B") == 0) && json_is_string(v))
-				return json_string_value(v);
-		}
+	if (is(av, JSON_KIND_OBJECT) && av->len == 1) {
+		m = &av->u.members[0];
+		if ((strcmp(m->name, "S") == 0 || strcmp(m->name, "N") == 0 ||
+		    strcmp(m->name, "B") == 0) && is(&m->value,
+		    JSON_KIND_STRING))
+			return m->value.u.string;
 	}
 	deny(cx, "%s: the partition key value must be one S, N or B", where);
 	return NULL;
@@ -1155,19 +1159,20 @@ key_value(struct cx *cx, const json_t *av, const char *where)
 
 /* LeadingKeys and attribute names of one key or item object. */
 static int
-key_object(struct cx *cx, struct authz_b *b, const json_t *key,
+key_object(struct cx *cx, struct authz_b *b, const struct json_value *key,
     const char *where, bool leading)
 {
-	const char *name, *v;
-	json_t *m;
+	const struct json_value *m;
+	const char *v;
+	size_t i;
 
-	json_object_foreach((json_t *)key, name, m) {
-		if (set_add(cx, &b->attrs, name) == -1)
+	for (i = 0; i < key->len; i++) {
+		if (set_add(cx, &b->attrs, key->u.members[i].name) == -1)
 			return -1;
 	}
 	if (!leading || b->pk == NULL)
 		return 0;
-	if ((m = json_object_get(key, b->pk)) == NULL)
+	if ((m = json_get(key, b->pk)) == NULL)
 		return deny(cx, "%s has no value for the partition key of the "
 		    "table", where);
 	if ((v = key_value(cx, m, where)) == NULL)
@@ -1180,7 +1185,7 @@ static int
 fgac_keys(struct cx *cx, struct authz_b *b, const struct fgac *fg,
     const struct item *it)
 {
-	const json_t *v, *k;
+	const struct json_value *v, *k;
 	char buf[WHERE_MAX], ibuf[WHERE_MAX];
 	size_t i;
 
@@ -1188,17 +1193,18 @@ fgac_keys(struct cx *cx, struct authz_b *b, const struct fgac *fg,
 		return 0;
 	where_join(buf, it->where, fg->key_field);
 	if (fg->leading == LK_KEY) {
-		if (field(cx, it->obj, it->where, fg->key_field, JSON_OBJECT,
-		    true, &v) == -1)
+		if (field(cx, it->obj, it->where, fg->key_field,
+		    JSON_KIND_OBJECT, true, &v) == -1)
 			return -1;
 		return key_object(cx, b, v, buf, true);
 	}
-	if (field(cx, it->obj, it->where, fg->key_field, JSON_ARRAY, true,
+	if (field(cx, it->obj, it->where, fg->key_field, JSON_KIND_ARRAY, true,
 	    &v) == -1)
 		return -1;
-	json_array_foreach(v, i, k) {
+	for (i = 0; i < nchildren(v); i++) {
+		k = &v->u.items[i];
 		where_index(ibuf, buf, i);
-		if (!json_is_object(k))
+		if (!is(k, JSON_KIND_OBJECT))
 			return deny(cx, "%s must be an object", ibuf);
 		if (key_object(cx, b, k, ibuf, true) == -1)
 			return -1;
@@ -1231,34 +1237,35 @@ static int
 fgac_maps(struct cx *cx, struct authz_b *b, const struct fgac *fg,
     const struct item *it)
 {
-	const json_t *v, *s;
-	const char *name;
-	json_t *m;
-	size_t i;
+	const struct json_value *v, *s;
+	const struct json_member *m;
+	size_t i, k;
 
 	for (i = 0; fg->maps[i] != NULL; i++) {
-		if (field(cx, it->obj, it->where, fg->maps[i], JSON_OBJECT,
-		    false, &v) == -1)
+		if (field(cx, it->obj, it->where, fg->maps[i],
+		    JSON_KIND_OBJECT, false, &v) == -1)
 			return -1;
-		json_object_foreach((json_t *)v, name, m) {
+		for (k = 0; k < nchildren(v); k++) {
+			m = &v->u.members[k];
 			/* Each entry's members ({ComparisonOperator, ...}) are
 			 * read by DynamoDB too: no case variants of them. */
-			if ((json_is_object(m) && check_case(cx, m,
-			    fg->maps[i]) == -1) ||
-			    set_add(cx, &b->attrs, name) == -1)
+			if ((is(&m->value, JSON_KIND_OBJECT) && check_case(cx,
+			    &m->value, fg->maps[i]) == -1) ||
+			    set_add(cx, &b->attrs, m->name) == -1)
 				return -1;
 		}
 	}
 	if (!fg->attributes_to_get)
 		return 0;
-	if (field(cx, it->obj, it->where, "AttributesToGet", JSON_ARRAY, false,
-	    &v) == -1)
+	if (field(cx, it->obj, it->where, "AttributesToGet", JSON_KIND_ARRAY,
+	    false, &v) == -1)
 		return -1;
-	json_array_foreach(v, i, s) {
-		if (!json_is_string(s))
+	for (i = 0; i < nchildren(v); i++) {
+		s = &v->u.items[i];
+		if (!is(s, JSON_KIND_STRING))
 			return deny(cx, "%s%sAttributesToGet must hold strings",
 			    it->where, *it->where ? "." : "");
-		if (set_add(cx, &b->attrs, json_string_value(s)) == -1)
+		if (set_add(cx, &b->attrs, s->u.string) == -1)
 			return -1;
 	}
 	return 0;
@@ -1267,8 +1274,8 @@ fgac_maps(struct cx *cx, struct authz_b *b, const struct fgac *fg,
 static bool
 has_projection(const struct item *it)
 {
-	return json_object_get(it->obj, "ProjectionExpression") != NULL ||
-	    json_object_get(it->obj, "AttributesToGet") != NULL;
+	return json_get(it->obj, "ProjectionExpression") != NULL ||
+	    json_get(it->obj, "AttributesToGet") != NULL;
 }
 
 static int
@@ -1299,17 +1306,17 @@ fgac_select(struct cx *cx, struct authz_b *b, const struct fgac *fg,
 static int
 on_failure_returns(struct cx *cx, struct authz_b *b, const struct item *it)
 {
-	const json_t *v = json_object_get(it->obj,
+	const struct json_value *v = json_get(it->obj,
 	    "ReturnValuesOnConditionCheckFailure");
 
 	if (v == NULL)
 		return 0;
-	if (!json_is_string(v))
+	if (!is(v, JSON_KIND_STRING))
 		return deny(cx, "%s%sReturnValuesOnConditionCheckFailure must "
 		    "be a string", it->where, it->where[0] ? "." : "");
-	if (strcmp(json_string_value(v), "ALL_OLD") == 0)
+	if (strcmp(v->u.string, "ALL_OLD") == 0)
 		b->returns_old_on_failure = true;
-	else if (strcmp(json_string_value(v), "NONE") != 0)
+	else if (strcmp(v->u.string, "NONE") != 0)
 		return deny(cx, "ReturnValuesOnConditionCheckFailure must be "
 		    "NONE or ALL_OLD");
 	return 0;
@@ -1335,13 +1342,13 @@ static int
 leading_from_value(struct cx *cx, struct authz_b *b, const struct item *it,
     const struct etoken *t)
 {
-	const json_t *av;
+	const struct json_value *av;
 	const char *v;
 	char *key;
 
 	if ((key = cx_strndup(cx, t->p, t->len)) == NULL)
 		return -1;
-	if (it->values == NULL || (av = json_object_get(it->values, key)) ==
+	if (it->values == NULL || (av = json_get(it->values, key)) ==
 	    NULL)
 		return deny(cx, "KeyConditionExpression uses a value that "
 		    "ExpressionAttributeValues does not define");
@@ -1424,25 +1431,25 @@ leading_from_expression(struct cx *cx, struct authz_b *b,
 /* LeadingKeys from legacy KeyConditions: {"pk": {EQ, [value]}}. */
 static int
 leading_from_conditions(struct cx *cx, struct authz_b *b,
-    const json_t *conds)
+    const struct json_value *conds)
 {
-	const json_t *c = json_object_get(conds, b->pk), *list;
+	const struct json_value *c = json_get(conds, b->pk), *list;
 	const char *op, *v;
 
 	if (c == NULL)
 		return 0;
-	if (json_is_object(c) && check_case(cx, c, "KeyConditions") == -1)
+	if (is(c, JSON_KIND_OBJECT) && check_case(cx, c, "KeyConditions") == -1)
 		return -1;
-	if (!json_is_object(c) || string_field(cx, c, "KeyConditions",
+	if (!is(c, JSON_KIND_OBJECT) || string_field(cx, c, "KeyConditions",
 	    "ComparisonOperator", true, &op) == -1 ||
-	    field(cx, c, "KeyConditions", "AttributeValueList", JSON_ARRAY,
+	    field(cx, c, "KeyConditions", "AttributeValueList", JSON_KIND_ARRAY,
 	    true, &list) == -1)
-		return json_is_object(c) ? -1 : deny(cx, "KeyConditions must "
-		    "map attributes to conditions");
-	if (strcmp(op, "EQ") != 0 || json_array_size(list) != 1)
+		return is(c, JSON_KIND_OBJECT) ? -1 : deny(cx, "KeyConditions "
+		    "must map attributes to conditions");
+	if (strcmp(op, "EQ") != 0 || list->len != 1)
 		return deny(cx, "KeyConditions: the partition key condition "
 		    "must be EQ with one value");
-	if ((v = key_value(cx, json_array_get(list, 0), "KeyConditions")) ==
+	if ((v = key_value(cx, &list->u.items[0], "KeyConditions")) ==
 	    NULL)
 		return -1;
 	b->has_leading = true;
@@ -1452,12 +1459,12 @@ leading_from_conditions(struct cx *cx, struct authz_b *b,
 static int
 leading_from_query(struct cx *cx, struct authz_b *b, const struct item *it)
 {
-	const json_t *conds;
+	const struct json_value *conds;
 	const char *text;
 
 	if (string_field(cx, it->obj, it->where, "KeyConditionExpression",
 	    false, &text) == -1 || field(cx, it->obj, it->where,
-	    "KeyConditions", JSON_OBJECT, false, &conds) == -1)
+	    "KeyConditions", JSON_KIND_OBJECT, false, &conds) == -1)
 		return -1;
 	if (text != NULL && leading_from_expression(cx, b, it, text) == -1)
 		return -1;
@@ -2218,7 +2225,7 @@ h_table_or_index(struct cx *cx)
 }
 
 static int
-batch_get_table(struct cx *cx, const char *name, const json_t *entry)
+batch_get_table(struct cx *cx, const char *name, const struct json_value *entry)
 {
 	char what[WHERE_MAX];
 	struct item it = { .obj = entry, .where = what };
@@ -2227,7 +2234,7 @@ batch_get_table(struct cx *cx, const char *name, const json_t *entry)
 
 	snprintf(what, sizeof(what), "RequestItems.%s",
 	    is_table_name(name, strlen(name)) ? name : "(table)");
-	if (!json_is_object(entry))
+	if (!is(entry, JSON_KIND_OBJECT))
 		return deny(cx, "%s must be an object", what);
 	if (check_case(cx, entry, what) == -1 ||
 	    (arn = table_arn(cx, "a key of RequestItems", name)) == NULL ||
@@ -2238,21 +2245,22 @@ batch_get_table(struct cx *cx, const char *name, const json_t *entry)
 
 /* One WriteRequest: exactly one of PutRequest {Item}, DeleteRequest {Key}. */
 static int
-batch_write_request(struct cx *cx, struct authz_b *b, const json_t *req,
-    const char *where)
+batch_write_request(struct cx *cx, struct authz_b *b,
+    const struct json_value *req, const char *where)
 {
 	char buf[WHERE_MAX];
 	struct item it = { .where = buf };
-	const json_t *put, *del;
+	const struct json_value *put, *del;
 
-	if (!json_is_object(req))
+	if (!is(req, JSON_KIND_OBJECT))
 		return deny(cx, "%s must be an object", where);
 	if (check_case(cx, req, where) == -1 ||
-	    field(cx, req, where, "PutRequest", JSON_OBJECT, false, &put) == -1 ||
-	    field(cx, req, where, "DeleteRequest", JSON_OBJECT, false,
+	    field(cx, req, where, "PutRequest", JSON_KIND_OBJECT, false,
+	    &put) == -1 ||
+	    field(cx, req, where, "DeleteRequest", JSON_KIND_OBJECT, false,
 	    &del) == -1)
 		return -1;
-	if ((put == NULL) == (del == NULL) || json_object_size(req) != 1)
+	if ((put == NULL) == (del == NULL) || req->len != 1)
 		return deny(cx, "%s must hold exactly one PutRequest or "
 		    "DeleteRequest", where);
 	it.obj = put != NULL ? put : del;
@@ -2264,17 +2272,18 @@ batch_write_request(struct cx *cx, struct authz_b *b, const json_t *req,
 }
 
 static int
-batch_write_table(struct cx *cx, const char *name, const json_t *list)
+batch_write_table(struct cx *cx, const char *name,
+    const struct json_value *list)
 {
 	char what[WHERE_MAX], buf[WHERE_MAX];
 	struct authz_b *b;
-	const json_t *req;
+	const struct json_value *req;
 	const char *arn;
 	size_t i;
 
 	snprintf(what, sizeof(what), "RequestItems.%s",
 	    is_table_name(name, strlen(name)) ? name : "(table)");
-	if (!json_is_array(list))
+	if (!is(list, JSON_KIND_ARRAY))
 		return deny(cx, "%s must be an array", what);
 	if ((arn = table_arn(cx, "a key of RequestItems", name)) == NULL ||
 	    (b = item_authz(cx, cx->op->action, arn, NULL)) == NULL)
@@ -2282,7 +2291,8 @@ batch_write_table(struct cx *cx, const char *name, const json_t *list)
 	b->rcc = cx->rcc;
 	if (b->pk == NULL)
 		b->leading_unknown = true;
-	json_array_foreach(list, i, req) {
+	for (i = 0; i < nchildren(list); i++) {
+		req = &list->u.items[i];
 		if (batch_write_request(cx, b, req, where_index(buf, what, i)) ==
 		    -1)
 			return -1;
@@ -2294,19 +2304,20 @@ batch_write_table(struct cx *cx, const char *name, const json_t *list)
 static int
 h_batch(struct cx *cx)
 {
-	const json_t *items;
-	const char *name;
-	json_t *v;
+	const struct json_value *items;
+	const struct json_member *m;
 	bool get = strcmp(cx->op->name, "BatchGetItem") == 0;
+	size_t i;
 
-	if (field(cx, cx->body, "", "RequestItems", JSON_OBJECT, true,
+	if (field(cx, cx->body, "", "RequestItems", JSON_KIND_OBJECT, true,
 	    &items) == -1)
 		return -1;
-	if (json_object_size(items) == 0)
+	if (items->len == 0)
 		return deny(cx, "RequestItems must name at least one table");
-	json_object_foreach((json_t *)items, name, v) {
-		if ((get ? batch_get_table(cx, name, v) :
-		    batch_write_table(cx, name, v)) == -1)
+	for (i = 0; i < items->len; i++) {
+		m = &items->u.members[i];
+		if ((get ? batch_get_table(cx, m->name, &m->value) :
+		    batch_write_table(cx, m->name, &m->value)) == -1)
 			return -1;
 	}
 	return 0;
@@ -2326,20 +2337,21 @@ static const struct {
 
 /* One TransactItems entry: exactly one member, of the kinds allowed. */
 static int
-transact_item(struct cx *cx, const json_t *entry, const char *where, bool get)
+transact_item(struct cx *cx, const struct json_value *entry,
+    const char *where, bool get)
 {
 	char buf[WHERE_MAX];
 	struct item it = { .where = buf };
 	const char *kind, *arn;
 	struct authz_b *b;
-	const json_t *v;
+	const struct json_value *v;
 	size_t k;
 
-	if (!json_is_object(entry) || json_object_size(entry) != 1)
+	if (!is(entry, JSON_KIND_OBJECT) || entry->len != 1)
 		return deny(cx, "%s must be an object with one member", where);
 	if (check_case(cx, entry, where) == -1)
 		return -1;
-	kind = json_object_iter_key(json_object_iter((json_t *)entry));
+	kind = entry->u.members[0].name;
 	for (k = get ? 0 : 1; k < (get ? 1 : nitems(transact_kinds)); k++) {
 		if (strcmp(kind, transact_kinds[k].member) == 0)
 			break;
@@ -2347,7 +2359,7 @@ transact_item(struct cx *cx, const json_t *entry, const char *where, bool get)
 	if (k == (get ? 1 : nitems(transact_kinds)))
 		return deny(cx, "%s must hold %s", where, get ? "Get" :
 		    "Put, Update, Delete or ConditionCheck");
-	if (field(cx, entry, where, kind, JSON_OBJECT, true, &v) == -1)
+	if (field(cx, entry, where, kind, JSON_KIND_OBJECT, true, &v) == -1)
 		return -1;
 	it.obj = v;
 	where_join(buf, where, kind);
@@ -2365,16 +2377,17 @@ static int
 h_transact(struct cx *cx)
 {
 	bool get = strcmp(cx->op->name, "TransactGetItems") == 0;
-	const json_t *items, *entry;
+	const struct json_value *items, *entry;
 	char buf[WHERE_MAX];
 	size_t i;
 
-	if (field(cx, cx->body, "", "TransactItems", JSON_ARRAY, true,
+	if (field(cx, cx->body, "", "TransactItems", JSON_KIND_ARRAY, true,
 	    &items) == -1)
 		return -1;
-	if (json_array_size(items) == 0)
+	if (items->len == 0)
 		return deny(cx, "TransactItems must not be empty");
-	json_array_foreach(items, i, entry) {
+	for (i = 0; i < nchildren(items); i++) {
+		entry = &items->u.items[i];
 		if (transact_item(cx, entry, where_index(buf, "TransactItems",
 		    i), get) == -1)
 			return -1;
@@ -2399,17 +2412,18 @@ h_partiql_list(struct cx *cx)
 	bool transaction = strcmp(cx->op->name, "ExecuteTransaction") == 0;
 	const char *list = transaction ? "TransactStatements" : "Statements";
 	char where[WHERE_MAX], what[WHERE_MAX];
-	const json_t *stmts, *s;
+	const struct json_value *stmts, *s;
 	const char *text;
 	size_t i;
 
-	if (field(cx, cx->body, "", list, JSON_ARRAY, true, &stmts) == -1)
+	if (field(cx, cx->body, "", list, JSON_KIND_ARRAY, true, &stmts) == -1)
 		return -1;
-	if (json_array_size(stmts) == 0)
+	if (stmts->len == 0)
 		return deny(cx, "%s must not be empty", list);
-	json_array_foreach(stmts, i, s) {
+	for (i = 0; i < nchildren(stmts); i++) {
+		s = &stmts->u.items[i];
 		where_index(where, list, i);
-		if (!json_is_object(s))
+		if (!is(s, JSON_KIND_OBJECT))
 			return deny(cx, "%s must be an object", where);
 		if (check_case(cx, s, where) == -1 ||
 		    string_field(cx, s, where, "Statement", true, &text) == -1 ||
@@ -2488,20 +2502,21 @@ h_optional_table_arn(struct cx *cx)
 static int
 request_tags(struct cx *cx, struct authz_b *b)
 {
-	const json_t *tags, *t;
+	const struct json_value *tags, *t;
 	const char *key, *value;
 	char where[WHERE_MAX];
 	struct tag *slot;
 	size_t i;
 	int rv;
 
-	if ((rv = field(cx, cx->body, "", "Tags", JSON_ARRAY, false,
+	if ((rv = field(cx, cx->body, "", "Tags", JSON_KIND_ARRAY, false,
 	    &tags)) != 1)
 		return rv;
 	b->has_tag_keys = true;
-	json_array_foreach(tags, i, t) {
+	for (i = 0; i < nchildren(tags); i++) {
+		t = &tags->u.items[i];
 		where_index(where, "Tags", i);
-		if (!json_is_object(t))
+		if (!is(t, JSON_KIND_OBJECT))
 			return deny(cx, "%s must be an object", where);
 		if (check_case(cx, t, where) == -1 ||
 		    string_field(cx, t, where, "Key", true, &key) == -1 ||
@@ -2527,16 +2542,18 @@ request_tags(struct cx *cx, struct authz_b *b)
 static int
 removed_tag_keys(struct cx *cx, struct authz_b *b)
 {
-	const json_t *keys, *k;
+	const struct json_value *keys, *k;
 	size_t i;
 
-	if (field(cx, cx->body, "", "TagKeys", JSON_ARRAY, true, &keys) == -1)
+	if (field(cx, cx->body, "", "TagKeys", JSON_KIND_ARRAY, true,
+	    &keys) == -1)
 		return -1;
 	b->has_tag_keys = true;
-	json_array_foreach(keys, i, k) {
-		if (!json_is_string(k))
+	for (i = 0; i < nchildren(keys); i++) {
+		k = &keys->u.items[i];
+		if (!is(k, JSON_KIND_STRING))
 			return deny(cx, "TagKeys must hold strings");
-		if (set_add(cx, &b->tag_keys, json_string_value(k)) == -1)
+		if (set_add(cx, &b->tag_keys, k->u.string) == -1)
 			return -1;
 	}
 	return 0;
@@ -2590,7 +2607,7 @@ struct replica_of {
 
 /* The table ARN of a replica: the same table in obj's RegionName. */
 static const char *
-replica_arn(struct cx *cx, const json_t *obj, const char *where,
+replica_arn(struct cx *cx, const struct json_value *obj, const char *where,
     const struct replica_of *of)
 {
 	const char *region;
@@ -2631,25 +2648,26 @@ static const char *const replica_verbs[] = { "Create", "Delete" };
 static int
 h_update_table(struct cx *cx)
 {
-	const json_t *list, *u, *v;
+	const struct json_value *list, *u, *v;
 	char where[WHERE_MAX], buf[WHERE_MAX];
 	const char *action, *replica;
 	struct replica_of of = { NULL, NULL, NULL };
 	size_t i, k;
 
 	if (h_table(cx) == -1 || field(cx, cx->body, "", "ReplicaUpdates",
-	    JSON_ARRAY, false, &list) == -1 || replica_of_table(cx,
+	    JSON_KIND_ARRAY, false, &list) == -1 || replica_of_table(cx,
 	    ((struct authz_b *)cx->authz.items)[0].resource, &of) == -1)
 		return -1;
-	json_array_foreach(list, i, u) {
+	for (i = 0; i < nchildren(list); i++) {
+		u = &list->u.items[i];
 		where_index(where, "ReplicaUpdates", i);
-		if (!json_is_object(u))
+		if (!is(u, JSON_KIND_OBJECT))
 			return deny(cx, "%s must be an object", where);
 		if (check_case(cx, u, where) == -1)
 			return -1;
 		for (k = 0; k < 2; k++) {
-			if (field(cx, u, where, replica_verbs[k], JSON_OBJECT,
-			    false, &v) == -1)
+			if (field(cx, u, where, replica_verbs[k],
+			    JSON_KIND_OBJECT, false, &v) == -1)
 				return -1;
 			if (v == NULL)
 				continue;
@@ -2701,17 +2719,18 @@ global_replicas(struct cx *cx, const char *name, const char *list_name,
     bool verbs, bool required)
 {
 	struct replica_of of = { cx->partition, cx->account, name };
-	const json_t *list, *e, *v;
+	const struct json_value *list, *e, *v;
 	char where[WHERE_MAX], buf[WHERE_MAX];
 	const char *arn;
 	size_t i, k;
 
-	if (field(cx, cx->body, "", list_name, JSON_ARRAY, required, &list) ==
-	    -1)
+	if (field(cx, cx->body, "", list_name, JSON_KIND_ARRAY, required,
+	    &list) == -1)
 		return -1;
-	json_array_foreach(list, i, e) {
+	for (i = 0; i < nchildren(list); i++) {
+		e = &list->u.items[i];
 		where_index(where, list_name, i);
-		if (!json_is_object(e))
+		if (!is(e, JSON_KIND_OBJECT))
 			return deny(cx, "%s must be an object", where);
 		if (check_case(cx, e, where) == -1)
 			return -1;
@@ -2719,7 +2738,7 @@ global_replicas(struct cx *cx, const char *name, const char *list_name,
 			v = e;
 			snprintf(buf, sizeof(buf), "%s", where);
 			if (verbs && field(cx, e, where, replica_verbs[k],
-			    JSON_OBJECT, false, &v) == -1)
+			    JSON_KIND_OBJECT, false, &v) == -1)
 				return -1;
 			if (v == NULL)
 				continue;
@@ -2803,11 +2822,11 @@ h_restore_pitr(struct cx *cx)
 static int
 h_import_table(struct cx *cx)
 {
-	const json_t *params;
+	const struct json_value *params;
 	const char *arn;
 
-	if (field(cx, cx->body, "", "TableCreationParameters", JSON_OBJECT, true,
-	    &params) == -1 || check_case(cx, params,
+	if (field(cx, cx->body, "", "TableCreationParameters",
+	    JSON_KIND_OBJECT, true, &params) == -1 || check_case(cx, params,
 	    "TableCreationParameters") == -1 || table_field(cx, params,
 	    "TableCreationParameters", "TableName", true, &arn) == -1)
 		return -1;
@@ -3217,22 +3236,25 @@ static int
 parse_body(struct cx *cx)
 {
 	const struct classify_input *in = cx->in;
-	json_error_t err;
+	size_t at;
 
-	cx->body = json_loadb(in->body != NULL ? in->body : "",
-	    in->body != NULL ? in->body_len : 0, JSON_REJECT_DUPLICATES, &err);
-	if (cx->body == NULL) {
-		switch (json_error_code(&err)) {
-		case json_error_duplicate_key:
-			return deny(cx, "duplicate key in the request body");
-		case json_error_out_of_memory:
-			return out_of_memory(cx);
-		default:
-			return refuse(cx, TYPE_SERIALIZATION, "the request body "
-			    "is not valid JSON (at byte %d)", err.position);
-		}
+	/* The tree gets an arena of its own: it dies with cx, and whatever
+	   the result keeps of it is copied into the result's arena. */
+	if ((cx->body_arena = arena_new()) == NULL)
+		return out_of_memory(cx);
+	switch (json_parse(cx->body_arena, in->body != NULL ? in->body : "",
+	    in->body != NULL ? in->body_len : 0, &cx->body, &at)) {
+	case JSON_PARSE_OK:
+		break;
+	case JSON_PARSE_DUPLICATE:
+		return deny(cx, "duplicate key in the request body");
+	case JSON_PARSE_NOMEM:
+		return out_of_memory(cx);
+	default:
+		return refuse(cx, TYPE_SERIALIZATION, "the request body is not "
+		    "valid JSON (at byte %zu)", at);
 	}
-	if (!json_is_object(cx->body))
+	if (!is(cx->body, JSON_KIND_OBJECT))
 		return refuse(cx, TYPE_SERIALIZATION, "the request body must be "
 		    "a JSON object");
 	return check_case(cx, cx->body, "");
@@ -3559,12 +3581,12 @@ classify_request(const struct classify_input *in, struct classify_result *out,
 
 	memset(out, 0, sizeof(*out));
 	memset(why, 0, sizeof(*why));
-	if ((cx.arena = calloc(1, sizeof(*cx.arena))) == NULL) {
+	if ((cx.arena = arena_new()) == NULL) {
 		out_of_memory(&cx);
 		return CLASSIFY_REFUSE;
 	}
 	rv = classify(&cx, out);
-	json_decref(cx.body);
+	arena_free(cx.body_arena);
 	if (rv == -1) {
 		arena_free(cx.arena);
 		memset(out, 0, sizeof(*out));

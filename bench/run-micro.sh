@@ -1,7 +1,7 @@
 #!/bin/bash
 # Micro-benchmarks of the policy stage (not part of the tests): ns per
-# policy decision (10 and 1000 statements) and per classification (1 KB
-# and 64 KB BatchWriteItem bodies). Builds with -O2 into a temp dir.
+# policy decision (10 and 1000 statements), per classification (1 KB
+# and 64 KB BatchWriteItem bodies) and per audit and access log line. Builds with -O2 into a temp dir.
 #
 # usage: bench/run-micro.sh
 set -euo pipefail
@@ -14,6 +14,11 @@ cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/policy_bench.c src/cidr.c \
 cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/classify_bench.c src/classify.c \
 	src/sigv4.c src/http1.c src/config.c src/cidr.c src/xmalloc.c src/log.c \
 	-ljansson -lyaml -o "$out/classify_bench"
+"$out/log_bench"
+cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/log_bench.c src/audit.c \
+	src/access_log.c src/logline.c src/logwriter.c src/log.c src/xmalloc.c \
+	-levent -pthread -o "$out/log_bench"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 "$out/policy_bench"
 "$out/classify_bench"
+"$out/log_bench"

@@ -88,9 +88,6 @@ worker_session_closed(struct worker *w)
 static void
 close_listeners(struct worker *w)
 {
-	/* closing sessions may log their requests: flush after them */
-	logbuf_free(w->access_log);
-	logbuf_free(w->audit_log);
 	for (size_t i = 0; i < w->nlisteners; i++)
 		evconnlistener_free(w->listeners[i]);
 	w->nlisteners = 0;

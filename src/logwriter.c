@@ -529,9 +529,9 @@ logbuf_new(struct logwriter *lw, int log, struct event_base *base)
 	lb = xcalloc(1, sizeof(*lb));
 	lb->lw = lw;
 	lb->log = log;
-	if (base != NULL && (lb->flush_ev = evtimer_new(base, on_flush,
+	if (base != NULL && (lb->flush_ev = event_new(base, -1, 0, on_flush,
 	    lb)) == NULL)
-		fatalx("cannot create the log flush timer");
+		fatalx("cannot create the log flush event");
 	return lb;
 }
 
@@ -554,9 +554,6 @@ append_alone(struct logbuf *lb, logbuf_format_fn *fn, const void *arg,
 void
 logbuf_append(struct logbuf *lb, logbuf_format_fn *fn, const void *arg)
 {
-	static const struct timeval flush_in = {
-		.tv_usec = LOGBUF_FLUSH_MS * 1000
-	};
 	struct chunk *c;
 	size_t need;
 
@@ -585,9 +582,10 @@ logbuf_append(struct logbuf *lb, logbuf_format_fn *fn, const void *arg)
 		need = fn(c->data, c->cap, arg);
 	}
 	c->len += need;
-	if (++c->nlines == 1 && lb->flush_ev != NULL &&
-	    !evtimer_pending(lb->flush_ev, NULL))
-		evtimer_add(lb->flush_ev, &flush_in);
+	/* runs after the callbacks of this loop turn (a no-op when it is
+	 * active already): their lines go over in one batch */
+	if (++c->nlines == 1 && lb->flush_ev != NULL)
+		event_active(lb->flush_ev, EV_TIMEOUT, 0);
 }
 
 void

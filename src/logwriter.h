@@ -5,9 +5,14 @@
  * Each worker appends finished lines to a buffer of its own (struct
  * logbuf, one per log): no lock, no shared counter, no allocation per
  * line. The buffer is a pooled chunk of LOGBUF_CHUNK bytes; it is handed
- * to the writer thread when the next line does not fit, LOGBUF_FLUSH_MS
- * after its first line (a timer on the worker's loop), and when the
- * logbuf is freed at shutdown: one mutex hand-off per batch. The writer
+ * to the writer thread when the next line does not fit, at the end of
+ * the loop turn whose callbacks wrote lines (an event activated by the
+ * first line, run after the turn's other callbacks), and when the logbuf
+ * is freed at shutdown: one mutex hand-off per batch, and a busy loop
+ * turn is a big batch. A line reaches the writer microseconds after its
+ * request ended, and lines keep the order of the requests that made
+ * them as long as those were not served in the same turns on different
+ * workers (the writer takes batches in the order they arrive). The writer
  * thread owns the file descriptors; it write(2)s whole chunks, so lines
  * never interleave, and reopens the files between batches on request
  * (SIGUSR1, log rotation).
@@ -30,7 +35,6 @@ struct logbuf;
 struct logwriter;
 
 #define LOGBUF_CHUNK (64 * 1024)
-#define LOGBUF_FLUSH_MS 100
 #define LOGWRITER_MAX_QUEUED (8u << 20)
 #define LOGWRITER_WARN_S 10
 #define LOGWRITER_MAX_LOGS 4
@@ -76,8 +80,8 @@ void logwriter_write_metrics(void *lw, FILE *out);
 /*
  * A worker's buffer for log index log of lw, or NULL when that log is
  * "off" (every logbuf function accepts NULL and does nothing). With a
- * base, pending lines are handed over LOGBUF_FLUSH_MS after the first;
- * without one, only by logbuf_flush() and when a chunk fills.
+ * base, pending lines are handed over at the end of the loop turn that
+ * wrote them; without one, only by logbuf_flush() and when a chunk fills.
  * Used by one thread at a time.
  */
 struct logbuf *logbuf_new(struct logwriter *lw, int log,
@@ -95,7 +99,7 @@ void logbuf_append(struct logbuf *lb, logbuf_format_fn *fn, const void *arg);
 /* Hands what is pending to the writer now. */
 void logbuf_flush(struct logbuf *lb);
 
-/* Hands over what is pending and frees lb (its timer first: call it on
+/* Hands over what is pending and frees lb (its event first: call it on
  * the thread that owns base, or after that thread ended). */
 void logbuf_free(struct logbuf *lb);
 

@@ -2,7 +2,8 @@
  * Unit tests for logwriter: lines from several threads each reach the
  * file exactly once and whole, across reopens; everything handed over is
  * written by logwriter_stop(); a writer too far behind drops whole
- * batches and counts every line of them; the timer hands a lone line over.
+ * batches and counts every line of them; the end of a loop turn hands its
+ * lines over.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -306,10 +307,10 @@ test_overflow_counts_drops(void **state)
 	logwriter_free(lw);
 }
 
-/* A lone line is handed over LOGBUF_FLUSH_MS after it was appended,
- * without a full chunk or a stop. */
+/* The lines of a loop turn are handed over when the turn ends, without
+ * a full chunk or a stop. */
 static void
-test_timer_hands_over(void **state)
+test_loop_turn_hands_over(void **state)
 {
 	struct logwriter *lw = logwriter_new(64u << 20);
 	struct event_base *base = event_base_new();
@@ -319,17 +320,20 @@ test_timer_hands_over(void **state)
 	char *text;
 	int log;
 
-	unlink(path("timer.log"));
-	assert_true((log = logwriter_add(lw, "access", path("timer.log"))) >= 0);
+	unlink(path("turn.log"));
+	assert_true((log = logwriter_add(lw, "access", path("turn.log"))) >= 0);
 	assert_int_equal(logwriter_start(lw), 0);
 	lb = logbuf_new(lw, log, base);
 	logbuf_append(lb, format_test_line, &l);
-	event_base_loop(base, EVLOOP_ONCE);
+	usleep(50000);
+	free(slurp(path("turn.log"), &len));
+	assert_int_equal(len, 0); /* pending until the turn ends */
+	event_base_loop(base, EVLOOP_NONBLOCK);
 	for (int i = 0; i < 200 && len == 0; i++) {
-		free(slurp(path("timer.log"), &len));
+		free(slurp(path("turn.log"), &len));
 		usleep(10000);
 	}
-	text = slurp(path("timer.log"), &len);
+	text = slurp(path("turn.log"), &len);
 	assert_string_equal(text, "T1 N42 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 	    "xxxxxxxxend\n");
 	free(text);
@@ -387,7 +391,7 @@ static int
 teardown(void **state)
 {
 	const char *names[] = { "all.log", "rot.log", "stop.log", "over.log",
-	    "timer.log" };
+	    "turn.log" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		unlink(path(names[i]));
@@ -402,7 +406,7 @@ main(void)
 		cmocka_unit_test(test_reopen_while_writing),
 		cmocka_unit_test(test_flush_at_stop),
 		cmocka_unit_test(test_overflow_counts_drops),
-		cmocka_unit_test(test_timer_hands_over),
+		cmocka_unit_test(test_loop_turn_hands_over),
 		cmocka_unit_test(test_write_error_counted),
 		cmocka_unit_test(test_off_takes_nothing),
 	};

@@ -6,29 +6,6 @@
 #include "logline.h"
 
 void
-logline_put(struct logline *l, const char *s, size_t n)
-{
-	if (l->len < l->cap)
-		memcpy(l->buf + l->len, s,
-		    n < l->cap - l->len ? n : l->cap - l->len);
-	l->len += n;
-}
-
-void
-logline_puts(struct logline *l, const char *s)
-{
-	logline_put(l, s, strlen(s));
-}
-
-void
-logline_putc(struct logline *l, char c)
-{
-	if (l->len < l->cap)
-		l->buf[l->len] = c;
-	l->len++;
-}
-
-void
 logline_u64(struct logline *l, uint64_t v)
 {
 	char digits[20];

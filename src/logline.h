@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 struct logline {
@@ -18,10 +19,30 @@ struct logline {
 	size_t len;	/* what the line needs so far; may exceed cap */
 };
 
-/* Appends n bytes of s (s may be NULL when n is 0). */
-void logline_put(struct logline *l, const char *s, size_t n);
-void logline_puts(struct logline *l, const char *s);
-void logline_putc(struct logline *l, char c);
+/* Appends n bytes of s (s may be NULL when n is 0). Inline: the
+ * formatters call these for every few bytes of a line. */
+static inline void
+logline_put(struct logline *l, const char *s, size_t n)
+{
+	if (l->len < l->cap)
+		memcpy(l->buf + l->len, s,
+		    n < l->cap - l->len ? n : l->cap - l->len);
+	l->len += n;
+}
+
+static inline void
+logline_puts(struct logline *l, const char *s)
+{
+	logline_put(l, s, strlen(s));
+}
+
+static inline void
+logline_putc(struct logline *l, char c)
+{
+	if (l->len < l->cap)
+		l->buf[l->len] = c;
+	l->len++;
+}
 
 /* Decimal, no padding. */
 void logline_u64(struct logline *l, uint64_t v);

@@ -96,26 +96,14 @@ access_log_format(char *buf, size_t cap, const struct access_record *r,
 	return l.len;
 }
 
-struct access_line {
-	const struct access_record *r;
-	struct timespec now;
-};
-
 static size_t
-format_line(char *buf, size_t cap, const void *arg)
+format_line(char *buf, size_t cap, const void *r, const struct timespec *now)
 {
-	const struct access_line *a = arg;
-
-	return access_log_format(buf, cap, a->r, &a->now);
+	return access_log_format(buf, cap, r, now);
 }
 
 void
 access_log_write(struct logbuf *lb, const struct access_record *r)
 {
-	struct access_line a = { .r = r };
-
-	if (lb == NULL)
-		return;
-	clock_gettime(CLOCK_REALTIME, &a.now);
-	logbuf_append(lb, format_line, &a);
+	logbuf_append(lb, format_line, r);
 }

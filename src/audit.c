@@ -192,26 +192,14 @@ audit_format(char *buf, size_t cap, const struct audit_record *r,
 	return l.len;
 }
 
-struct audit_line {
-	const struct audit_record *r;
-	struct timespec now;
-};
-
 static size_t
-format_line(char *buf, size_t cap, const void *arg)
+format_line(char *buf, size_t cap, const void *r, const struct timespec *now)
 {
-	const struct audit_line *a = arg;
-
-	return audit_format(buf, cap, a->r, &a->now);
+	return audit_format(buf, cap, r, now);
 }
 
 void
 audit_write(struct logbuf *lb, const struct audit_record *r)
 {
-	struct audit_line a = { .r = r };
-
-	if (lb == NULL)
-		return;
-	clock_gettime(CLOCK_REALTIME, &a.now);
-	logbuf_append(lb, format_line, &a);
+	logbuf_append(lb, format_line, r);
 }

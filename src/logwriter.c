@@ -538,7 +538,7 @@ logbuf_new(struct logwriter *lw, int log, struct event_base *base)
 /* A line longer than a chunk: a chunk of its own, handed over at once. */
 static void
 append_alone(struct logbuf *lb, logbuf_format_fn *fn, const void *arg,
-    size_t need)
+    const struct timespec *now, size_t need)
 {
 	struct chunk *c = chunk_new(lb->log, need);
 
@@ -546,7 +546,7 @@ append_alone(struct logbuf *lb, logbuf_format_fn *fn, const void *arg,
 		count_lost(lb);
 		return;
 	}
-	c->len = fn(c->data, need, arg);
+	c->len = fn(c->data, need, arg, now);
 	c->nlines = 1;
 	submit(lb->lw, c, false);
 }
@@ -554,17 +554,19 @@ append_alone(struct logbuf *lb, logbuf_format_fn *fn, const void *arg,
 void
 logbuf_append(struct logbuf *lb, logbuf_format_fn *fn, const void *arg)
 {
+	struct timespec now;
 	struct chunk *c;
 	size_t need;
 
 	if (lb == NULL)
 		return;
+	clock_gettime(CLOCK_REALTIME, &now);
 	if (lb->cur == NULL && (lb->cur = chunk_get(lb)) == NULL) {
 		count_lost(lb);
 		return;
 	}
 	c = lb->cur;
-	need = fn(c->data + c->len, c->cap - c->len, arg);
+	need = fn(c->data + c->len, c->cap - c->len, arg, &now);
 	if (need > c->cap - c->len) {
 		if (c->len > 0) {
 			logbuf_flush(lb);
@@ -576,10 +578,10 @@ logbuf_append(struct logbuf *lb, logbuf_format_fn *fn, const void *arg)
 			c = lb->cur;
 		}
 		if (need > c->cap) {
-			append_alone(lb, fn, arg, need);
+			append_alone(lb, fn, arg, &now, need);
 			return;
 		}
-		need = fn(c->data, c->cap, arg);
+		need = fn(c->data, c->cap, arg, &now);
 	}
 	c->len += need;
 	/* runs after the callbacks of this loop turn (a no-op when it is

@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 struct event_base;
 struct logbuf;
@@ -88,12 +89,14 @@ struct logbuf *logbuf_new(struct logwriter *lw, int log,
     struct event_base *base);
 
 /*
- * Formats one line into the buffer. fn writes at most cap bytes of the
+ * Formats one line into the buffer, stamped now (the wall clock, read
+ * once; not at all when lb is NULL). fn writes at most cap bytes of the
  * line (its '\n' included) at buf and returns the length the whole line
  * needs, even when that is more than cap; it is called again with more
- * room when the line did not fit.
+ * room, and the same now, when the line did not fit.
  */
-typedef size_t logbuf_format_fn(char *buf, size_t cap, const void *arg);
+typedef size_t logbuf_format_fn(char *buf, size_t cap, const void *arg,
+    const struct timespec *now);
 void logbuf_append(struct logbuf *lb, logbuf_format_fn *fn, const void *arg);
 
 /* Hands what is pending to the writer now. */

@@ -31,7 +31,8 @@ struct line {
 /* "T<thread> N<seq> " and a filler whose length depends on seq (every
  * 5000th line is longer than a chunk), then "end\n". */
 static size_t
-format_test_line(char *buf, size_t cap, const void *arg)
+format_test_line(char *buf, size_t cap, const void *arg,
+    const struct timespec *now)
 {
 	const struct line *l = arg;
 	char head[32];
@@ -106,7 +107,7 @@ check_file(const char *file, unsigned char seen[][LINES])
 			fail_msg("%s: a bad line: %.60s", file, p);
 		assert_true(t < THREADS + 1 && s < LINES);
 		l = (struct line){ t, s };
-		wn = format_test_line(want, sizeof(want), &l);
+		wn = format_test_line(want, sizeof(want), &l, NULL);
 		if (wn != (size_t)(nl - p + 1) || memcmp(want, p, wn) != 0)
 			fail_msg("%s: line T%u N%u cut or mixed", file, t, s);
 		if (seen[t][s]++)

@@ -1,83 +1,109 @@
 /*
- * access_log — see access_log.h.
+ * access_log — see access_log.h. Lines are formatted straight into the
+ * worker's log buffer (logwriter.h): no stdio, no allocation.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
 #include "access_log.h"
+#include "logline.h"
+#include "logwriter.h"
 
-FILE *
-access_log_open(const char *path)
+/*
+ * s as a logfmt value: as it is when it has no space, quote, '=', '\',
+ * control or non-ASCII byte (and is not empty); else quoted, '"' and '\'
+ * escaped, other such bytes as \xNN, the quoted form cut to fit limit
+ * bytes (a terminating NUL included, as the fixed buffers it had before).
+ */
+static void
+put_value(struct logline *l, const char *s, size_t limit)
 {
-	FILE *f;
-
-	errno = 0;
-	if (strcmp(path, "off") == 0)
-		return NULL;
-	if (strcmp(path, "-") == 0) {
-		setvbuf(stdout, NULL, _IOLBF, 0);
-		return stdout;
-	}
-	if ((f = fopen(path, "ae")) != NULL)
-		setvbuf(f, NULL, _IOLBF, 0);
-	return f;
-}
-
-/* Copies s into buf quoting it when it has spaces, quotes or controls. */
-static const char *
-value(const char *s, char *buf, size_t len)
-{
+	static const char hex[] = "0123456789abcdef";
 	bool plain = *s != '\0';
-	size_t n = 0;
+	size_t n = 1;
 
 	for (const char *p = s; *p; p++)
 		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
 		    (unsigned char)*p >= 0x7f)
 			plain = false;
-	if (plain)
-		return s;
-	buf[n++] = '"';
+	if (plain) {
+		logline_puts(l, s);
+		return;
+	}
+	logline_putc(l, '"');
 	for (const unsigned char *p = (const unsigned char *)s;
-	    *p && n + 6 < len; p++) {
+	    *p && n + 6 < limit; p++) {
 		if (*p == '"' || *p == '\\') {
-			buf[n++] = '\\';
-			buf[n++] = (char)*p;
+			logline_putc(l, '\\');
+			logline_putc(l, (char)*p);
+			n += 2;
 		} else if (*p < ' ' || *p >= 0x7f) {
-			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", *p);
+			char x[4] = { '\\', 'x', hex[*p >> 4], hex[*p & 0xf] };
+
+			logline_put(l, x, sizeof(x));
+			n += sizeof(x);
 		} else {
-			buf[n++] = (char)*p;
+			logline_putc(l, (char)*p);
+			n++;
 		}
 	}
-	buf[n++] = '"';
-	buf[n] = '\0';
-	return buf;
+	logline_putc(l, '"');
+}
+
+size_t
+access_log_format(char *buf, size_t cap, const struct access_record *r,
+    const struct timespec *now)
+{
+	struct logline l = { .buf = buf, .cap = cap };
+	char ms[3] = { (char)('0' + now->tv_nsec / 100000000),
+	    (char)('0' + now->tv_nsec / 10000000 % 10),
+	    (char)('0' + now->tv_nsec / 1000000 % 10) };
+
+	logline_puts(&l, "time=");
+	logline_utc(&l, now->tv_sec);
+	logline_putc(&l, '.');
+	logline_put(&l, ms, sizeof(ms));
+	logline_puts(&l, "Z client=");
+	logline_puts(&l, r->client);
+	logline_puts(&l, " endpoint=");
+	put_value(&l, r->endpoint, 160);
+	logline_puts(&l, " host=");
+	put_value(&l, r->host, 300);
+	logline_puts(&l, " target=");
+	put_value(&l, r->target, 300);
+	logline_puts(&l, " status=");
+	logline_int(&l, r->status);
+	logline_puts(&l, " request_bytes=");
+	logline_u64(&l, r->request_bytes);
+	logline_puts(&l, " response_bytes=");
+	logline_u64(&l, r->response_bytes);
+	logline_puts(&l, " latency_ms=");
+	logline_milli(&l, r->latency_us);
+	logline_puts(&l, " upstream=");
+	logline_puts(&l, r->upstream);
+	logline_puts(&l, " reused=");
+	logline_int(&l, r->reused);
+	if (r->error != NULL) {
+		logline_puts(&l, " error=");
+		logline_puts(&l, r->error);
+	}
+	if (r->h2_stream > 0) {
+		logline_puts(&l, " h2_stream=");
+		logline_int(&l, (int)r->h2_stream);
+	}
+	logline_putc(&l, '\n');
+	return l.len;
+}
+
+static size_t
+format_line(char *buf, size_t cap, const void *r, const struct timespec *now)
+{
+	return access_log_format(buf, cap, r, now);
 }
 
 void
-access_log_write(FILE *f, const struct access_record *r)
+access_log_write(struct logbuf *lb, const struct access_record *r)
 {
-	char ts[32], b1[160], b2[300], b3[300], stream[32] = "";
-	struct timespec now;
-	struct tm tm;
-
-	if (f == NULL)
-		return;
-	if (r->h2_stream > 0)
-		snprintf(stream, sizeof(stream), " h2_stream=%d",
-		    (int)r->h2_stream);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "time=%s.%03ldZ client=%s endpoint=%s host=%s target=%s "
-	    "status=%d request_bytes=%llu response_bytes=%llu "
-	    "latency_ms=%.3f upstream=%s reused=%d%s%s%s\n",
-	    ts, now.tv_nsec / 1000000, r->client, value(r->endpoint, b1,
-	    sizeof(b1)), value(r->host, b2, sizeof(b2)),
-	    value(r->target, b3, sizeof(b3)), r->status,
-	    (unsigned long long)r->request_bytes,
-	    (unsigned long long)r->response_bytes,
-	    (double)r->latency_us / 1000.0, r->upstream, r->reused,
-	    r->error ? " error=" : "", r->error ? r->error : "", stream);
+	logbuf_append(lb, format_line, r);
 }

@@ -7,7 +7,8 @@
 #define DDBGATE_ACCESS_LOG_H
 
 #include <stdint.h>
-#include <stdio.h>
+#include <stddef.h>
+#include <time.h>
 
 struct access_record {
 	const char *client;	/* "10.1.2.3:50432" */
@@ -24,11 +25,20 @@ struct access_record {
 	int32_t h2_stream;	/* HTTP/2: the stream id; 0 for HTTP/1.1 */
 };
 
-/* Opens the access log path: "-" = stdout, "off" = NULL. Returns the
- * stream, or NULL with errno set (for "off", errno is 0). */
-FILE *access_log_open(const char *path);
+struct logbuf;
 
-/* Writes one line (logfmt: key=value, values quoted when needed). */
-void access_log_write(FILE *f, const struct access_record *r);
+/*
+ * The record as one logfmt line and '\n' ("time=... client=... endpoint=
+ * host= target= status= request_bytes= response_bytes= latency_ms=
+ * upstream= reused= [error=] [h2_stream=]"), now as the time, at most
+ * cap bytes written at buf; returns the length the line needs (more
+ * than cap: it did not fit). endpoint, host and target are quoted when
+ * needed, so a hostile X-Amz-Target cannot forge fields or lines.
+ */
+size_t access_log_format(char *buf, size_t cap, const struct access_record *r,
+    const struct timespec *now);
+
+/* Appends one line for r to lb; nothing when lb is NULL (log off). */
+void access_log_write(struct logbuf *lb, const struct access_record *r);
 
 #endif

@@ -9,7 +9,8 @@
 #define DDBGATE_AUDIT_H
 
 #include <stdint.h>
-#include <stdio.h>
+#include <stddef.h>
+#include <time.h>
 
 struct audit_record {
 	const char *source;		/* client "ip:port" */
@@ -35,10 +36,26 @@ struct audit_record {
 	uint64_t bytes_out;		/* tunnel: upstream to client */
 };
 
-/* Opens path: "-" = stdout, "off" = NULL with errno 0. */
-FILE *audit_open(const char *path);
+struct logbuf;
+struct logline;
 
-/* Writes one JSON line; returns 0, or -1 if it could not be formatted. */
-int audit_write(FILE *f, const struct audit_record *r);
+/*
+ * The record as one JSON object and '\n', at most cap bytes written at
+ * buf; returns the length the line needs (more than cap: it did not
+ * fit). Members in this order, those whose value is NULL left out:
+ * eventTime (now, to the second, UTC), sourceIPAddress, accessKeyId,
+ * principal, eventSource, eventName, resources (always; [{action,
+ * ARN}]), decision, reason, decidingStatement, enforcement, endpoint,
+ * upstreamAddress, status, latencyMs (three decimals), replay (only when
+ * true), proxyUser, then for a tunnel tunnelHost, bytesIn, bytesOut.
+ */
+size_t audit_format(char *buf, size_t cap, const struct audit_record *r,
+    const struct timespec *now);
+
+/* Appends s as a JSON string (see audit.c for invalid UTF-8). */
+void audit_json_string(struct logline *l, const char *s);
+
+/* Appends one line for r to lb; nothing when lb is NULL (audit off). */
+void audit_write(struct logbuf *lb, const struct audit_record *r);
 
 #endif

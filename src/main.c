@@ -26,9 +26,7 @@
 #include <openssl/x509.h>
 #include <yaml.h>
 
-#include "access_log.h"
 #include "addrhealth.h"
-#include "audit.h"
 #include "ca.h"
 #include "ca_cli.h"
 #include "cidr.h"
@@ -37,6 +35,7 @@
 #include "dnscache.h"
 #include "listener.h"
 #include "log.h"
+#include "logwriter.h"
 #include "metrics.h"
 #include "policy_cli.h"
 #include "replay.h"
@@ -162,8 +161,9 @@ struct server {
 	struct snapshot *snap;
 	struct worker *workers[MAX_WORKERS];
 	unsigned nworkers;
-	FILE *access_log;
-	FILE *audit_log;
+	struct logwriter *logs; /* the access and audit logs' writer thread */
+	int access_log;		/* their indexes in logs */
+	int audit_log;
 	struct replay_cache *replay;
 	struct dnscache *dns;
 	struct addrhealth *health;
@@ -172,8 +172,6 @@ struct server {
 	struct event_base *base;
 	struct event *watchdog;
 	struct event *drain_check; /* while draining: all workers done? */
-	char *access_log_path; /* as opened at start; NULL = none */
-	char *audit_log_path;
 	unsigned ping; /* watchdog sequence */
 	bool stopping;
 	bool landlocked; /* file access limited to the start's directories */
@@ -320,8 +318,6 @@ reload(struct server *srv)
 	sdnotify("READY=1\nSTATUS=serving generation %u", snap->generation);
 }
 
-static void reopen_logs(struct server *srv);
-
 static void
 on_drain_check(evutil_socket_t fd, short what, void *arg)
 {
@@ -344,7 +340,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (sig == SIGUSR1) {
-		reopen_logs(srv);
+		/* after logrotate moved the files: the log writer reopens
+		 * them between two batches (a line goes whole to the old
+		 * file or the new one) and logs that it did */
+		logwriter_reopen(srv->logs);
 		return;
 	}
 	if (srv->stopping)
@@ -487,6 +486,7 @@ start_workers(struct server *srv, char *err, size_t errlen)
 	unsigned n = worker_count(cfg);
 	unsigned per = (cfg->limits.max_connections + n - 1) / n;
 	const struct worker_shared shared = {
+		.logs = srv->logs,
 		.access_log = srv->access_log,
 		.audit_log = srv->audit_log,
 		.replay = srv->replay,
@@ -511,6 +511,11 @@ start_workers(struct server *srv, char *err, size_t errlen)
 	if (drop_privileges(cfg, err, errlen) != 0 ||
 	    apply_sandbox(srv, err, errlen) != 0)
 		return -1;
+	/* after Landlock, which binds the calling thread and its children */
+	if (logwriter_start(srv->logs) != 0) {
+		snprintf(err, errlen, "cannot start the log writer thread");
+		return -1;
+	}
 	for (unsigned i = 0; i < n; i++)
 		if (worker_start(srv->workers[i]) != 0) {
 			snprintf(err, errlen, "cannot start worker threads");
@@ -530,32 +535,6 @@ log_serving(const struct server *srv)
 	log_info("ddbgate %s serving %zu endpoint(s) with %u worker(s); "
 	    "configuration %s", PACKAGE_VERSION, cfg->nendpoints,
 	    srv->nworkers, cfg->path);
-}
-
-/*
- * SIGUSR1, after logrotate moved the files: reopen them under their names.
- * freopen() takes the stream's lock, so workers writing a line at the same
- * moment finish it in the old file or start it in the new one.
- */
-static void
-reopen_one(FILE *f, const char *path, const char *what)
-{
-	if (f == NULL || f == stdout || path == NULL ||
-	    strcmp(path, "-") == 0)
-		return;
-	if (freopen(path, "ae", f) == NULL)
-		log_warn("SIGUSR1: cannot reopen %s %s", what, path);
-	else
-		setvbuf(f, NULL, _IOLBF, 0);
-}
-
-static void
-reopen_logs(struct server *srv)
-{
-	reopen_one(srv->access_log, srv->access_log_path, "access log");
-	reopen_one(srv->audit_log, srv->audit_log_path, "audit log");
-	log_info("SIGUSR1: log files reopened (access %s, audit %s)",
-	    srv->access_log_path, srv->audit_log_path);
 }
 
 /* ---- gauges read at scrape time (the admin listener's thread) ------ */
@@ -716,14 +695,13 @@ cmd_run(int argc, char **argv)
 		fatalx("cannot initialise libevent threads or c-ares");
 	if ((srv.snap = snapshot_load(o.config, 1, err, sizeof(err))) == NULL)
 		fatalx("cannot start: %s", err);
-	srv.access_log = access_log_open(srv.snap->cfg->access_log.path);
-	if (srv.access_log == NULL && errno != 0)
+	srv.logs = logwriter_new(LOGWRITER_MAX_QUEUED);
+	if ((srv.access_log = logwriter_add(srv.logs, "access",
+	    srv.snap->cfg->access_log.path)) < 0)
 		fatal("cannot start: access_log.path %s",
 		    srv.snap->cfg->access_log.path);
-	srv.audit_log = audit_open(srv.snap->cfg->audit.path);
-	srv.access_log_path = xstrdup(srv.snap->cfg->access_log.path);
-	srv.audit_log_path = xstrdup(srv.snap->cfg->audit.path);
-	if (srv.audit_log == NULL && errno != 0)
+	if ((srv.audit_log = logwriter_add(srv.logs, "audit",
+	    srv.snap->cfg->audit.path)) < 0)
 		fatal("cannot start: audit.path %s", srv.snap->cfg->audit.path);
 	srv.config_path = o.config;
 	pthread_mutex_init(&srv.snap_mu, NULL);
@@ -753,6 +731,7 @@ cmd_run(int argc, char **argv)
 	metrics_add_writer(srv.metrics, write_server_gauges, &srv);
 	metrics_add_writer(srv.metrics, write_dns_gauges, srv.dns);
 	metrics_add_writer(srv.metrics, write_health_gauges, srv.health);
+	metrics_add_writer(srv.metrics, logwriter_write_metrics, srv.logs);
 	metrics_set_ready(srv.metrics, true);
 	log_serving(&srv);
 	start_watchdog(&srv);
@@ -763,6 +742,8 @@ cmd_run(int argc, char **argv)
 		worker_join(srv.workers[i]);
 		worker_free(srv.workers[i]);
 	}
+	/* every line the workers handed over is written before we exit */
+	logwriter_stop(srv.logs);
 	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);
 	if (srv.watchdog != NULL)
@@ -772,8 +753,7 @@ cmd_run(int argc, char **argv)
 	metrics_free(srv.metrics); /* its listener lives on srv.base */
 	event_base_free(srv.base);
 	snapshot_unref(srv.snap);
-	free(srv.access_log_path);
-	free(srv.audit_log_path);
+	logwriter_free(srv.logs);
 	replay_free(srv.replay);
 	dnscache_free(srv.dns);
 	addrhealth_free(srv.health);

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "healthcheck.h"
 #include "log.h"
+#include "logwriter.h"
 #include "metrics.h"
 #include "resolver.h"
 #include "session.h"
@@ -296,8 +297,6 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 	w->id = id;
 	w->snap = snapshot_ref(snap);
 	w->max_sessions = max_sessions ? max_sessions : 1;
-	w->access_log = shared->access_log;
-	w->audit_log = shared->audit_log;
 	w->replay = shared->replay;
 	w->health = shared->health;
 	w->metrics = shared->metrics;
@@ -312,6 +311,8 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 	w->reload_ev = event_new(w->base, -1, 0, on_reload, w);
 	w->drain_ev = event_new(w->base, -1, 0, on_drain, w);
 	w->ping_ev = event_new(w->base, -1, 0, on_ping, w);
+	w->access_log = logbuf_new(shared->logs, shared->access_log, w->base);
+	w->audit_log = logbuf_new(shared->logs, shared->audit_log, w->base);
 	w->drain_deadline = evtimer_new(w->base, on_drain_deadline, w);
 	if (w->resolver == NULL || w->pool == NULL || w->stop_ev == NULL ||
 	    w->reload_ev == NULL || w->drain_ev == NULL ||
@@ -404,6 +405,9 @@ worker_free(struct worker *w)
 		return;
 	while ((s = TAILQ_FIRST(&w->sessions)) != NULL)
 		session_close(s, "shutting down");
+	/* closing sessions may log their requests: flush after them */
+	logbuf_free(w->access_log);
+	logbuf_free(w->audit_log);
 	for (size_t i = 0; i < w->nlisteners; i++)
 		evconnlistener_free(w->listeners[i]);
 	free(w->listeners);

@@ -1,8 +1,9 @@
 /*
  * worker — one thread's world: its event_base, resolver channel, upstream
  * pool, listener sockets (SO_REUSEPORT) and sessions, plus a reference to
- * the current configuration snapshot. What workers share is in struct
- * worker_shared: the read-only snapshot, the logs, and the process-wide
+ * the current configuration snapshot, and its buffers of access and
+ * audit lines. What workers share is in struct worker_shared: the
+ * read-only snapshot, the log writer, and the process-wide
  * DNS cache, address health and replay cache (each locked inside).
  * Worker 0 also runs the active health checks.
  */
@@ -24,6 +25,8 @@ struct event;
 struct event_base;
 struct evconnlistener;
 struct healthcheck;
+struct logbuf;
+struct logwriter;
 struct metrics;
 struct replay_cache;
 struct resolver;
@@ -36,8 +39,9 @@ struct upstream_pool;
 
 /* Process-wide state every worker borrows; owned by main. */
 struct worker_shared {
-	FILE *access_log; /* NULL = off */
-	FILE *audit_log;  /* NULL = off */
+	struct logwriter *logs;
+	int access_log;	/* index in logs */
+	int audit_log;	/* index in logs */
 	struct replay_cache *replay;
 	struct dnscache *dns;
 	struct addrhealth *health;
@@ -58,8 +62,8 @@ struct worker {
 	unsigned nstreams;	/* HTTP/2 stream sessions besides */
 	unsigned max_sessions; /* this worker's share of max_connections */
 	uint64_t next_session;
-	FILE *access_log; /* borrowed from main; NULL = off */
-	FILE *audit_log;  /* borrowed from main; NULL = off */
+	struct logbuf *access_log; /* owned; NULL = off */
+	struct logbuf *audit_log;  /* owned; NULL = off */
 	struct replay_cache *replay; /* borrowed; shared by all workers */
 	struct addrhealth *health;   /* borrowed; shared by all workers */
 	struct metrics *metrics;     /* borrowed; shared by all workers */

@@ -130,10 +130,12 @@ for ft in requests_total:counter request_duration_seconds:histogram upstream_dur
 	egress_refusals_total:counter reloads_total:counter config_generation:gauge \
 	certificate_expiry_seconds:gauge upstream_pool_idle:gauge dns_cache_lookups_total:counter \
 	dns_query_failures_total:counter dns_stale_answers_total:counter dns_cache_entries:gauge \
-	upstream_address_up:gauge metrics_dropped_series_total:counter build_info:gauge; do
+	upstream_address_up:gauge metrics_dropped_series_total:counter build_info:gauge \
+	log_lines_dropped_total:counter log_queued_bytes:gauge; do
 	grep -qx "# TYPE ddbgate_${ft%%:*} ${ft#*:}" "$SCRAPE" || fail "no '# TYPE ddbgate_${ft%%:*} ${ft#*:}' line"
 done
-echo "all 18 documented families present with their types"
+echo "all 20 documented families present with their types"
+for l in access audit; do expect_m "ddbgate_log_lines_dropped_total{log=\"$l\"}" 0; done
 for r in hit negative_hit miss coalesced; do expect_m "ddbgate_dns_cache_lookups_total{result=\"$r\"}" 0; done
 for o in ok failed refused; do expect_m "ddbgate_reloads_total{outcome=\"$o\"}" 0; done
 expect_m ddbgate_config_generation 1

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "config.h"
 #include "enforce.h"
 #include "http1.h"
@@ -183,15 +184,20 @@ check_replay(const struct enforce_input *in, struct verdict *v)
 		    "was already used (deny_replays is on for this endpoint)");
 }
 
+/* The (action, resource) lists of the audit line, in the classification's
+ * own arena: they live exactly as long as the strings they point to. */
 static void
 list_pairs(struct verdict *v)
 {
-	size_t n = v->cls.nauthz;
+	size_t n = v->cls.nauthz ? v->cls.nauthz : 1;
 
-	v->actions = calloc(n ? n : 1, sizeof(*v->actions));
-	v->resources = calloc(n ? n : 1, sizeof(*v->resources));
-	if (v->actions == NULL || v->resources == NULL)
+	v->actions = arena_alloc(v->cls.arena, n * sizeof(*v->actions));
+	v->resources = arena_alloc(v->cls.arena, n * sizeof(*v->resources));
+	if (v->actions == NULL || v->resources == NULL) {
+		v->actions = NULL;	/* the audit line goes without them */
+		v->resources = NULL;
 		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		v->actions[i] = v->cls.authz[i].action;
 		v->resources[i] = v->cls.authz[i].resource;
@@ -247,11 +253,9 @@ void
 verdict_free(struct verdict *v)
 {
 	if (v->classified)
-		classify_result_free(&v->cls);
+		classify_result_free(&v->cls); /* with actions and resources */
 	if (v->decision == NULL)
 		return; /* never filled */
-	free(v->actions);
-	free(v->resources);
 	memset(v, 0, sizeof(*v));
 }
 

@@ -32,6 +32,13 @@ struct chunk {
 
 STAILQ_HEAD(chunk_list, chunk);
 
+/* The memory a queued chunk holds: what the backlog limit counts. */
+static size_t
+chunk_bytes(const struct chunk *c)
+{
+	return sizeof(*c) + c->cap;
+}
+
 struct dest {
 	char name[16];		/* "access", "audit" */
 	char *path;		/* as configured: a file, "-" or "off" */
@@ -315,7 +322,7 @@ write_batch(struct logwriter *lw)
 	pthread_mutex_lock(&lw->mu);
 	while ((c = STAILQ_FIRST(&batch)) != NULL) {
 		STAILQ_REMOVE_HEAD(&batch, next);
-		lw->queued -= c->len;
+		lw->queued -= chunk_bytes(c);
 		recycle(lw, c);
 	}
 	report_drops(lw, stop);
@@ -421,8 +428,8 @@ logwriter_write_metrics(void *arg, FILE *out)
 			fprintf(out, "ddbgate_log_lines_dropped_total{log=\"%s\"} "
 			    "%llu\n", lw->logs[i].name,
 			    (unsigned long long)dropped[i]);
-	fprintf(out, "# HELP ddbgate_log_queued_bytes Log bytes handed to the "
-	    "log writer thread and not written yet.\n"
+	fprintf(out, "# HELP ddbgate_log_queued_bytes Memory held by log "
+	    "lines handed to the log writer thread and not written yet.\n"
 	    "# TYPE ddbgate_log_queued_bytes gauge\n"
 	    "ddbgate_log_queued_bytes %zu\n", queued);
 }
@@ -468,17 +475,34 @@ submit(struct logwriter *lw, struct chunk *c, bool want_next)
 	struct chunk *next = NULL;
 	int log = c->log;
 
+	/*
+	 * A batch that fills little of its chunk (a quiet loop turn: often
+	 * one line) goes as a copy of its own size, and the worker keeps
+	 * the big chunk: the backlog limit counts memory, so a stalled
+	 * writer cannot make it hold a 64 KiB chunk per line.
+	 */
+	if (want_next && c->cap == LOGBUF_CHUNK && c->len <= LOGBUF_CHUNK / 4) {
+		struct chunk *copy = chunk_new(log, c->len);
+
+		if (copy != NULL) {
+			memcpy(copy->data, c->data, c->len);
+			copy->len = c->len;
+			copy->nlines = c->nlines;
+			next = c;
+			c = copy;
+		}
+	}
 	pthread_mutex_lock(&lw->mu);
-	if (lw->queued + c->len > lw->max_queued) {
+	if (lw->queued + chunk_bytes(c) > lw->max_queued) {
 		lw->logs[log].dropped += c->nlines;
 		lw->logs[log].last_errno = 0;
-		if (want_next && c->cap == LOGBUF_CHUNK)
+		if (want_next && next == NULL && c->cap == LOGBUF_CHUNK)
 			next = c;
 		else
 			recycle(lw, c);
 	} else {
 		STAILQ_INSERT_TAIL(&lw->queue, c, next);
-		lw->queued += c->len;
+		lw->queued += chunk_bytes(c);
 		pthread_cond_signal(&lw->cv);
 	}
 	if (want_next && next == NULL)

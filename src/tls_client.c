@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,12 @@ struct kept {
 };
 
 struct tls_client {
+	/*
+	 * The snapshot's reference and one per SSL set up for resumption
+	 * (its note): a pooled connection of an older snapshot can still
+	 * receive a ticket after that snapshot is gone.
+	 */
+	atomic_uint refs;
 	SSL_CTX *ctx;
 	/*
 	 * Kept sessions, shared by the workers: taken when a connection
@@ -47,12 +54,19 @@ struct ssl_note {
 static int note_index = -1;
 static pthread_once_t note_once = PTHREAD_ONCE_INIT;
 
+static void tls_client_unref(struct tls_client *tc);
+
 static void
 note_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
     void *argp)
 {
+	struct ssl_note *n = ptr;
+
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
-	free(ptr);
+	if (n != NULL) {
+		tls_client_unref(n->tc);
+		free(n);
+	}
 }
 
 static void
@@ -150,7 +164,13 @@ resumption(struct tls_client *tc, SSL *ssl, const char *name,
 		return false;
 	n->tc = tc;
 	if ((size_t)snprintf(n->key, sizeof(n->key), "%s|%s", name, peer) >=
-	    sizeof(n->key) || SSL_set_ex_data(ssl, note_index, n) != 1) {
+	    sizeof(n->key)) {
+		free(n);
+		return false;
+	}
+	atomic_fetch_add(&tc->refs, 1);
+	if (SSL_set_ex_data(ssl, note_index, n) != 1) {
+		tls_client_unref(tc);
 		free(n);
 		return false;
 	}
@@ -169,6 +189,7 @@ tls_client_new(const char *ca_file, char *err, size_t errlen)
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
 	tc->ctx = ctx;
+	atomic_init(&tc->refs, 1);
 	pthread_mutex_init(&tc->mu, NULL);
 	if (ctx == NULL ||
 	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
@@ -201,7 +222,13 @@ tls_client_new(const char *ca_file, char *err, size_t errlen)
 void
 tls_client_free(struct tls_client *tc)
 {
-	if (tc == NULL)
+	tls_client_unref(tc);
+}
+
+static void
+tls_client_unref(struct tls_client *tc)
+{
+	if (tc == NULL || atomic_fetch_sub(&tc->refs, 1) != 1)
 		return;
 	SSL_CTX_free(tc->ctx);
 	for (size_t i = 0; i < TLS_CLIENT_SESSIONS; i++)

@@ -18,6 +18,8 @@ struct tls_client;
 struct tls_client *tls_client_new(const char *ca_file, char *err,
     size_t errlen);
 
+/* Drops the caller's reference: the context goes when the last SSL set
+ * up for resumption with it is freed too. */
 void tls_client_free(struct tls_client *tc);
 
 /*

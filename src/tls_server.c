@@ -102,11 +102,12 @@ ticket_cipher_fetch(void)
 	ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
 }
 
+/* The fetched cipher, or (if that fetch failed) the implicit one. */
 static const EVP_CIPHER *
 ticket_cipher_get(void)
 {
 	pthread_once(&ticket_cipher_once, ticket_cipher_fetch);
-	return ticket_cipher;
+	return ticket_cipher != NULL ? ticket_cipher : EVP_aes_256_cbc();
 }
 
 static int
@@ -153,7 +154,7 @@ on_ticket_key(SSL *ssl, unsigned char key_name[16], unsigned char iv[16],
 	pthread_mutex_unlock(&tickets.mu);
 	if (enc) {
 		memcpy(key_name, k.name, 16);
-		if (ticket_cipher_get() == NULL || RAND_bytes(iv, 16) != 1 ||
+		if (RAND_bytes(iv, 16) != 1 ||
 		    EVP_EncryptInit_ex(cctx, ticket_cipher_get(), NULL, k.aes,
 		    iv) != 1 || ticket_hmac_init(hctx, k.hmac) != 0)
 			return -1;
@@ -161,8 +162,7 @@ on_ticket_key(SSL *ssl, unsigned char key_name[16], unsigned char iv[16],
 	}
 	if (found < 0)
 		return 0;
-	if (ticket_cipher_get() == NULL ||
-	    ticket_hmac_init(hctx, k.hmac) != 0 ||
+	if (ticket_hmac_init(hctx, k.hmac) != 0 ||
 	    EVP_DecryptInit_ex(cctx, ticket_cipher_get(), NULL, k.aes,
 	    iv) != 1)
 		return -1;

@@ -308,6 +308,46 @@ test_overflow_counts_drops(void **state)
 	logwriter_free(lw);
 }
 
+/*
+ * One short line per loop turn while no writer runs (a stalled log): the
+ * backlog limit counts the memory the batches hold, not only their line
+ * bytes. 1000 lines of at most ~110 bytes are ~60 KiB of text, under the
+ * 64 KiB limit; had each batch kept its 64 KiB chunk, 1000 batches would
+ * hold 64 MiB. Some must be dropped, and what was kept must fit the limit
+ * with each batch's own overhead counted.
+ */
+static void
+test_overflow_counts_memory(void **state)
+{
+	static unsigned char seen[THREADS + 1][LINES];
+	const size_t limit = 64u << 10;
+	struct logwriter *lw = logwriter_new(limit);
+	struct logbuf *lb;
+	size_t kept, text = 0;
+	int log;
+
+	memset(seen, 0, sizeof(seen));
+	unlink(path("mem.log"));
+	assert_true((log = logwriter_add(lw, "audit", path("mem.log"))) >= 0);
+	lb = logbuf_new(lw, log, NULL);
+	for (unsigned i = 0; i < 1000; i++) {
+		struct line l = { 0, i };
+		char tmp[BIG + 64];
+
+		text += format_test_line(tmp, sizeof(tmp), &l, NULL);
+		logbuf_append(lb, format_test_line, &l);
+		logbuf_flush(lb);	/* one loop turn, one line */
+	}
+	logbuf_free(lb);
+	assert_true(text < limit);
+	assert_true(dropped(lw, "audit") > 0);
+	logwriter_stop(lw);
+	kept = check_file(path("mem.log"), seen);
+	assert_true(kept > 0);
+	assert_int_equal(kept + dropped(lw, "audit"), 1000);
+	logwriter_free(lw);
+}
+
 /* The lines of a loop turn are handed over when the turn ends, without
  * a full chunk or a stop. */
 static void
@@ -392,7 +432,7 @@ static int
 teardown(void **state)
 {
 	const char *names[] = { "all.log", "rot.log", "stop.log", "over.log",
-	    "turn.log" };
+	    "mem.log", "turn.log" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		unlink(path(names[i]));
@@ -407,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_reopen_while_writing),
 		cmocka_unit_test(test_flush_at_stop),
 		cmocka_unit_test(test_overflow_counts_drops),
+		cmocka_unit_test(test_overflow_counts_memory),
 		cmocka_unit_test(test_loop_turn_hands_over),
 		cmocka_unit_test(test_write_error_counted),
 		cmocka_unit_test(test_off_takes_nothing),

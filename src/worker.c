@@ -264,13 +264,14 @@ on_reload(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * A worker's event base. With epoll's change list, the add and delete of
- * the same event within one loop iteration cancel out instead of costing
- * an epoll_ctl(2) each: a bufferevent asks for EV_WRITE when it has data
- * and drops it once the data went out, usually in the same iteration
- * (measured: 3 epoll_ctl per proxied request without it). The caveat
- * libevent documents — a file descriptor dup()ed while registered — does
- * not arise: sockets are never dup()ed.
+ * A worker's event base. With epoll's change list, the changes made to an
+ * event within one loop iteration reach the kernel as one epoll_ctl(2)
+ * at most, and an add undone in the same iteration as none (measured:
+ * 3.0 epoll_ctl per proxied request without it, 2.5 with it; the rest
+ * are a bufferevent's EV_WRITE added in one iteration and dropped in the
+ * next, once its data went out). The caveat libevent documents — a file
+ * descriptor dup()ed while registered — does not arise: sockets are
+ * never dup()ed.
  */
 static struct event_base *
 new_base(void)

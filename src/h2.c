@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
+#include "bevwrite.h"
 #include "h2.h"
 #include "h2msg.h"
 #include "http1.h"
@@ -140,6 +141,8 @@ flush(struct h2_conn *c)
 			return -1;
 		}
 	}
+	/* the frames of every stream framed this loop turn go together */
+	bev_write_now(c->down);
 	if (!nghttp2_session_want_read(c->ng) &&
 	    !nghttp2_session_want_write(c->ng)) {
 		/* GOAWAY sent and no stream left: the session is over */

@@ -33,6 +33,7 @@
 #include "access_log.h"
 #include "addrhealth.h"
 #include "audit.h"
+#include "bevwrite.h"
 #include "cidr.h"
 #include "clienthello.h"
 #include "config.h"
@@ -118,6 +119,8 @@ struct session {
 	char connect_msg[512];
 	struct upstream_conn *up;	/* owned while attached */
 	bool up_reused;
+	bool client_eof;	   /* the client closed while its request was
+				      in flight: answer it, then close */
 	bool logged;		   /* the request's log lines are written */
 
 	struct {
@@ -157,7 +160,7 @@ static void process_input(struct session *s);
 static void dispatch(struct session *s);
 static void connect_next(struct session *s);
 static void on_resolved(void *arg, const struct resolver_result *res);
-static void relay_body(struct session *s);
+static void relay_body(struct session *s, size_t head);
 static void response_done(struct session *s);
 
 /*
@@ -528,6 +531,10 @@ next_request(struct session *s)
 {
 	struct timeval idle;
 
+	if (s->client_eof) {
+		finish(s, "client closed", false);
+		return;
+	}
 	set_state(s, SESSION_READ_HEAD);
 	adopt_snapshot(s);	/* and again when its first byte arrives */
 	idle = (struct timeval){ .tv_sec =
@@ -564,6 +571,7 @@ answer(struct session *s, const char *buf, size_t n, int status,
 	if (s->req.is_head && (end = memmem(buf, n, "\r\n\r\n", 4)) != NULL)
 		n = (size_t)(end - buf) + 4;
 	bufferevent_write(s->down, buf, n);
+	bev_write_now(s->down);
 	s->resp.bytes = n;
 	log_request(s, status, error, reason);
 	drop_upstream(s);
@@ -945,6 +953,7 @@ read_body(struct session *s)
 	if (!s->h1.continue_sent) {
 		/* The body is buffered whole here, so say so ourselves. */
 		bufferevent_write(s->down, cont, sizeof(cont) - 1);
+		bev_write_now(s->down);
 		s->h1.continue_sent = true;
 	}
 	return false;
@@ -1017,6 +1026,7 @@ send_request(struct session *s)
 	evbuffer_remove_buffer(s->req.wire, out, s->req.wire_len);
 	s->req.wire_len = 0;
 	bufferevent_enable(s->up->bev, EV_READ | EV_WRITE);
+	bev_write_now(s->up->bev);
 }
 
 /* ---- routing: resolve, guard, order, connect, verify ------------------- */
@@ -1226,9 +1236,12 @@ pool_key(const struct session *s, char *buf, size_t len)
 	uint16_t port;
 	const char *to = s->ep->nupstreams > 0 ? "" : target_host(s, 0, &port);
 
-	if (*to == '\0')
-		snprintf(buf, len, "%s", s->host);
-	else
+	if (*to == '\0') {
+		size_t n = strnlen(s->host, len - 1);
+
+		memcpy(buf, s->host, n);	/* per request: no snprintf */
+		buf[n] = '\0';
+	} else
 		snprintf(buf, len, "%s %s:%u", s->host, to, (unsigned)port);
 	return buf;
 }
@@ -1238,8 +1251,17 @@ static void
 dispatch(struct session *s)
 {
 	char key[300];
+	struct timeval idle = { .tv_sec =
+	    s->snap->cfg->limits.client_idle_timeout_s };
 
-	bufferevent_disable(s->down, EV_READ);
+	/*
+	 * Client reads stay on while the request is in flight: turning
+	 * them off and on again cost two epoll_ctl calls per request.
+	 * What a client sends meanwhile waits in the input, bounded by the
+	 * read high-water mark; on_down_read() leaves it there until
+	 * next_request(). Only the read timeout is off, as it was.
+	 */
+	bufferevent_set_timeouts(s->down, NULL, &idle);
 	evtimer_del(s->deadline);
 	if (!authorize(s))
 		return;
@@ -1481,7 +1503,7 @@ response_failed(struct session *s, short what)
 	}
 	if (s->resp.body == HTTP1_BODY_CLOSE && (what & BEV_EVENT_EOF)) {
 		/* A close-delimited body ends here (with close_notify). */
-		relay_body(s);
+		relay_body(s, 0);
 		s->resp.keep_alive = false;
 		response_done(s);
 		return;
@@ -1630,13 +1652,17 @@ scan_chunked(struct session *s, struct evbuffer *in, size_t from, bool *done,
 	return total;
 }
 
-/* Moves as much of the response body as is framed and available. */
+/*
+ * Moves as much of the response body as is framed and available, after
+ * the first head bytes of the input (the response head, not yet moved:
+ * head and body go to the client in one piece, so in one TLS record).
+ */
 static void
-relay_body(struct session *s)
+relay_body(struct session *s, size_t head)
 {
 	struct evbuffer *in = bufferevent_get_input(s->up->bev);
 	struct evbuffer *out = bufferevent_get_output(s->down);
-	size_t avail = evbuffer_get_length(in), n = 0;
+	size_t avail = evbuffer_get_length(in) - head, n = 0;
 	bool done = false, bad = false;
 
 	switch (s->resp.body) {
@@ -1651,7 +1677,7 @@ relay_body(struct session *s)
 	case HTTP1_BODY_CHUNKED:
 		/* scan_chunked looks at a few buffer pieces per call. */
 		for (size_t part; !done && !bad && n < avail; n += part) {
-			part = scan_chunked(s, in, n, &done, &bad);
+			part = scan_chunked(s, in, head + n, &done, &bad);
 			if (part == 0)
 				break;
 		}
@@ -1660,7 +1686,8 @@ relay_body(struct session *s)
 		n = avail;
 		break;
 	}
-	evbuffer_remove_buffer(in, out, n);
+	evbuffer_remove_buffer(in, out, head + n);
+	bev_write_now(s->down);
 	s->resp.bytes += n;
 	if (bad) {
 		log_access(s, s->resp.status, "http_protocol_error");
@@ -1683,6 +1710,7 @@ read_response_head(struct session *s)
 	size_t max = s->snap->cfg->limits.max_header_bytes;
 	struct http1_response r;
 	enum http1_error err;
+	size_t head;
 	const char *data;
 
 	for (;;) {
@@ -1730,13 +1758,13 @@ read_response_head(struct session *s)
 		evbuffer_drain(in, 2);
 		evbuffer_add(out, field, sizeof(field) - 1);
 		s->resp.bytes = r.head_len + sizeof(field) - 3;
+		head = 0;
 	} else {
-		evbuffer_remove_buffer(in, bufferevent_get_output(s->down),
-		    r.head_len);
 		s->resp.bytes = r.head_len;
+		head = r.head_len;	/* moved with the body */
 	}
 	set_state(s, SESSION_RELAY_BODY);
-	relay_body(s);
+	relay_body(s, head);
 }
 
 static void
@@ -1747,7 +1775,7 @@ on_up_read(struct bufferevent *bev, void *arg)
 	if (s->state == SESSION_WAIT_RESPONSE)
 		read_response_head(s);
 	else if (s->state == SESSION_RELAY_BODY)
-		relay_body(s);
+		relay_body(s, 0);
 }
 
 /* ---- client side ------------------------------------------------------- */
@@ -2365,6 +2393,22 @@ client_tls_failed(struct session *s)
 	session_close(s, "client TLS handshake failed");
 }
 
+/* Whether the request was dispatched and its answer is not yet sent. */
+static bool
+in_flight(const struct session *s)
+{
+	switch (s->state) {
+	case SESSION_RESOLVING:
+	case SESSION_CONNECTING:
+	case SESSION_UPSTREAM_TLS:
+	case SESSION_WAIT_RESPONSE:
+	case SESSION_RELAY_BODY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void
 on_down_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -2396,6 +2440,19 @@ on_down_event(struct bufferevent *bev, short what, void *arg)
 		tunnel_side_closed(s, s->tun.bev, (what & BEV_EVENT_TIMEOUT) ?
 		    "client idle timeout" : (what & BEV_EVENT_EOF) ?
 		    "client closed" : "client connection error");
+		return;
+	}
+	if (in_flight(s) && !s->stream && (what & BEV_EVENT_READING) &&
+	    (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
+		/*
+		 * The client stopped sending (close_notify, or a FIN without
+		 * it, or a reset): as when reads were off during the flight,
+		 * the response still goes out (writing it tells a client that
+		 * is gone from one that half-closed), then the connection
+		 * closes. A stream's end closes when the client cancels it.
+		 */
+		s->client_eof = true;
+		bufferevent_disable(s->down, EV_READ);
 		return;
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&

@@ -400,8 +400,16 @@ context_new(struct tls_server *ts, char *err, size_t errlen)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	/*
+	 * A client's FIN without close_notify reads as the end of what it
+	 * sends, not as a fatal error (which would send an alert and leave
+	 * nothing to answer on): a client that half-closes after its request
+	 * still gets the response. Truncation cannot pass for a request:
+	 * requests are framed by Content-Length, and a cut one is never sent.
+	 */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
+	    SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_cert_cb(ctx, on_certificate, ts);
 	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket_key);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 
 struct bufferevent;
 struct event_base;
@@ -27,6 +28,7 @@ struct upstream_conn {
 			   when the client chose it (session.c pool_key) */
 	unsigned requests; /* requests sent on it so far */
 	struct upstream_pool *pool; /* set while idle in the pool */
+	time_t idle_since; /* CLOCK_MONOTONIC_COARSE seconds, when put back */
 	TAILQ_ENTRY(upstream_conn) link;
 };
 

@@ -484,14 +484,16 @@ CONF
 	BG_PID=$pid
 }
 
-# rec_start NAME ADDR [CERT] — a case-local recorder.py on ADDR:$UP_PORT with
-# certificate CERT from the PKI (default up-good.pem), recording into
-# $REC/NAME (so rec_mark, rec_conns_since ... work).  Returns once it
-# listens (that probe is its connection 1).  Sets BG_PID.
+# rec_start NAME ADDR [CERT [ARGS...]] — a case-local recorder.py on
+# ADDR:$UP_PORT with certificate CERT from the PKI (default up-good.pem),
+# recording into $REC/NAME (so rec_mark, rec_conns_since ... work); ARGS go
+# to recorder.py (--delay-ms MS ...).  Returns once it listens (that probe
+# is its connection 1).  Sets BG_PID.
 rec_start() {
 	local name=$1 addr=$2 cert=${3:-up-good.pem}
 	start_bg "$CASE_TMP/recorder-$name" /usr/bin/python3 "$IT_DIR/recorder.py" --name "$name" \
-		--listen "$addr:$UP_PORT" --cert "$PKI/$cert" --key "$PKI/${cert%.pem}.key" --dir "$REC/$name"
+		--listen "$addr:$UP_PORT" --cert "$PKI/$cert" --key "$PKI/${cert%.pem}.key" --dir "$REC/$name" \
+		"${@:4}"
 	wait_port "$addr" "$UP_PORT" "$BG_PID" ||
 		fail "recorder $name did not listen on $addr:$UP_PORT: $(tail -n 3 "$CASE_TMP/recorder-$name.err")"
 }

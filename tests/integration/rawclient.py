@@ -31,6 +31,13 @@
       "reset" (TCP RST under TLS: Python reports SSLEOFError or
       ConnectionResetError), "timeout" (still open at --timeout) or "error: ...";
       T counts from the last response read.
+      --stagger S: with several --in files, send each S seconds after the
+      previous one without waiting for responses (pipelining spread over
+      time: the later requests arrive while the first is in flight), then
+      read all the responses.
+      --half-close: right after sending (one --in file), shut the TCP
+      connection down for writing (a FIN, no TLS close_notify) and go on
+      reading the responses.
       --trickle S: after the responses, write one byte every S seconds without
       reading, until a write fails (the peer closed the connection) or
       --timeout; prints {"end": ..., "seconds": T, "trickled": N}.
@@ -264,10 +271,20 @@ def cmd_send(a):
     buf = b""
     got = 0
     try:
+        if a.stagger is not None:
+            for i, data in enumerate(inputs):
+                if i > 0:
+                    time.sleep(a.stagger)
+                tls.sendall(data)
+            inputs = [b""]  # the loop below sends nothing, reads them all
         for i, data in enumerate(inputs):
             if i > 0:
                 time.sleep(a.pause)
-            tls.sendall(data)
+            if data:
+                tls.sendall(data)
+            if a.half_close:
+                # SSLSocket.shutdown() would end TLS for reading too
+                socket.socket.shutdown(tls, socket.SHUT_WR)
             want = a.responses if len(inputs) == 1 else got + 1
             closed = False
             while got < want:
@@ -340,6 +357,8 @@ def main():
     s.add_argument("--timeout", type=float, default=10.0)
     s.add_argument("--until-close", action="store_true")
     s.add_argument("--trickle", type=float)
+    s.add_argument("--half-close", action="store_true")
+    s.add_argument("--stagger", type=float)
     s.add_argument("--out")
     s.add_argument("--save-dir")
     c = sub.add_parser("curltrace")

@@ -28,6 +28,9 @@ Misbehaving upstreams (both off by default; the behaviour above is unchanged):
                       request starts within MS milliseconds after a response
                       is closed (TLS close_notify, then TCP close), like a
                       server's short idle timeout.
+  --delay-ms MS       each response is sent MS milliseconds after its
+                      request was read whole (a slow server: the request
+                      stays in flight that long).
 """
 import argparse
 import os
@@ -165,6 +168,8 @@ class Recorder:
             buf = rest[length:]
             served += 1
             self.event(n, "request %d: %s (%d body bytes)" % (served, lines[0].decode("latin-1"), length))
+            if self.args.delay_ms is not None:
+                time.sleep(self.args.delay_ms / 1000.0)
             rid = "rec-%s-%d-%d" % (self.name, n, served)
             body = LONG_BODY if self.args.truncate_body is not None else BODY
             resp = (b"HTTP/1.1 200 OK\r\n"
@@ -206,6 +211,8 @@ def main():
     ap.add_argument("--idle-timeout", type=float, default=30.0)
     ap.add_argument("--truncate-body", type=int, metavar="N",
                     help="announce a 1000-byte body, send only N bytes of it, then close")
+    ap.add_argument("--delay-ms", type=int, metavar="MS",
+                    help="answer each request MS milliseconds after it was read")
     ap.add_argument("--close-after-ms", type=int, metavar="MS",
                     help="close a connection idle for MS ms after a response")
     args = ap.parse_args()

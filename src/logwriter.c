@@ -71,7 +71,7 @@ struct logbuf {
 	struct logwriter *lw;	/* borrowed */
 	int log;
 	struct chunk *cur;	/* being filled; owned; NULL until a line */
-	struct event *flush_ev;	/* owned; NULL without an event base */
+	struct event *flush_ev;	/* timer; owned; NULL without an event base */
 };
 
 /* ---- the writer ----------------------------------------------------- */
@@ -476,7 +476,7 @@ submit(struct logwriter *lw, struct chunk *c, bool want_next)
 	int log = c->log;
 
 	/*
-	 * A batch that fills little of its chunk (a quiet loop turn: often
+	 * A batch that fills little of its chunk (a quiet moment: often
 	 * one line) goes as a copy of its own size, and the worker keeps
 	 * the big chunk: the backlog limit counts memory, so a stalled
 	 * writer cannot make it hold a 64 KiB chunk per line.
@@ -553,7 +553,7 @@ logbuf_new(struct logwriter *lw, int log, struct event_base *base)
 	lb = xcalloc(1, sizeof(*lb));
 	lb->lw = lw;
 	lb->log = log;
-	if (base != NULL && (lb->flush_ev = event_new(base, -1, 0, on_flush,
+	if (base != NULL && (lb->flush_ev = evtimer_new(base, on_flush,
 	    lb)) == NULL)
 		fatalx("cannot create the log flush event");
 	return lb;
@@ -608,10 +608,14 @@ logbuf_append(struct logbuf *lb, logbuf_format_fn *fn, const void *arg)
 		need = fn(c->data, c->cap, arg, &now);
 	}
 	c->len += need;
-	/* runs after the callbacks of this loop turn (a no-op when it is
-	 * active already): their lines go over in one batch */
-	if (++c->nlines == 1 && lb->flush_ev != NULL)
-		event_active(lb->flush_ev, EV_TIMEOUT, 0);
+	/* the batch goes over LOGBUF_FLUSH_MS after its first line, or
+	 * sooner when it fills its chunk */
+	if (++c->nlines == 1 && lb->flush_ev != NULL) {
+		static const struct timeval flush_after = {
+			.tv_usec = LOGBUF_FLUSH_MS * 1000 };
+
+		evtimer_add(lb->flush_ev, &flush_after);
+	}
 }
 
 void

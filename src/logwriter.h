@@ -5,14 +5,15 @@
  * Each worker appends finished lines to a buffer of its own (struct
  * logbuf, one per log): no lock, no shared counter, no allocation per
  * line. The buffer is a pooled chunk of LOGBUF_CHUNK bytes; it is handed
- * to the writer thread when the next line does not fit, at the end of
- * the loop turn whose callbacks wrote lines (an event activated by the
- * first line, run after the turn's other callbacks), and when the logbuf
- * is freed at shutdown: one mutex hand-off per batch, and a busy loop
- * turn is a big batch. A line reaches the writer microseconds after its
- * request ended, and lines keep the order of the requests that made
- * them as long as those were not served in the same turns on different
- * workers (the writer takes batches in the order they arrive). The writer
+ * to the writer thread when the next line does not fit, LOGBUF_FLUSH_MS
+ * after the first line of the batch (a timer), and when the logbuf is
+ * freed at shutdown: one mutex hand-off and one wake-up of the writer per
+ * batch, so under load a hand-off carries a full chunk (handing over at
+ * the end of every loop turn cost a wake-up per few requests). A line
+ * reaches the writer at most LOGBUF_FLUSH_MS after its request ended, and
+ * lines keep the order of the requests that made them as long as those
+ * were not served within that time on different workers (the writer
+ * takes batches in the order they arrive). The writer
  * thread owns the file descriptors; it write(2)s whole chunks, so lines
  * never interleave, and reopens the files between batches on request
  * (SIGUSR1, log rotation).
@@ -36,6 +37,7 @@ struct logbuf;
 struct logwriter;
 
 #define LOGBUF_CHUNK (64 * 1024)
+#define LOGBUF_FLUSH_MS 10
 #define LOGWRITER_MAX_QUEUED (8u << 20)
 #define LOGWRITER_WARN_S 10
 #define LOGWRITER_MAX_LOGS 4
@@ -81,8 +83,9 @@ void logwriter_write_metrics(void *lw, FILE *out);
 /*
  * A worker's buffer for log index log of lw, or NULL when that log is
  * "off" (every logbuf function accepts NULL and does nothing). With a
- * base, pending lines are handed over at the end of the loop turn that
- * wrote them; without one, only by logbuf_flush() and when a chunk fills.
+ * base, pending lines are handed over LOGBUF_FLUSH_MS after the first of
+ * them (a timer on base); without one, only by logbuf_flush() and when a
+ * chunk fills.
  * Used by one thread at a time.
  */
 struct logbuf *logbuf_new(struct logwriter *lw, int log,

@@ -744,8 +744,13 @@ cgw_audit_expect() {
 	fail "$3 (no audit line with $2)"
 }
 
+# logs_settle — a request's log lines reach the files within about 10 ms
+# of its end (ddbgate hands a batch to its log writer 10 ms after the
+# batch's first line): wait that out, with a margin, before counting lines.
+logs_settle() { sleep 0.1; }
+
 # cgw_audit_count MARK EXPR — how many audit lines after MARK have EXPR true.
-cgw_audit_count() { _jsonl_scan "$CGW_AUDIT" count "$1" "$2"; }
+cgw_audit_count() { logs_settle; _jsonl_scan "$CGW_AUDIT" count "$1" "$2"; }
 
 # cgw_audit_check EXPR WHAT — the line cgw_audit_expect left satisfies EXPR.
 cgw_audit_check() {
@@ -782,6 +787,7 @@ lgw_alog_expect() {
 lgw_alog_count() {
 	local mark=$1 line ok re n=0
 	shift
+	logs_settle
 	while IFS= read -r line; do
 		ok=1
 		for re in "$@"; do

@@ -188,7 +188,7 @@ audit_find() {
 audit_expect() { audit_find "$1" "$2" || fail "$3 (no audit line with $2)"; }
 
 # audit_count MARK EXPR — how many audit lines after MARK have EXPR true.
-audit_count() { _audit_scan count "$1" "$2"; }
+audit_count() { logs_settle; _audit_scan count "$1" "$2"; }
 
 # audit_check EXPR WHAT — the line audit_find left satisfies EXPR.
 audit_check() {
@@ -202,6 +202,7 @@ sys.exit(0 if eval(sys.argv[2], {"d": d}) else 2)  # d global: visible in compre
 alog_count() {
 	local mark=$1 line ok re n=0
 	shift
+	logs_settle
 	while IFS= read -r line; do
 		ok=1
 		for re in "$@"; do

@@ -50,6 +50,6 @@ print("after %.1f s got: %r" % (took, got[:200]))
 ok = got.startswith(b"HTTP/1.1 408") and b"ddbgate#RequestTimeout" in got and took < 5
 sys.exit(0 if ok else 1)
 PY
-alog_count 'status=408' >/dev/null 2>&1
+logs_settle
 grep -q 'status=408' "$GW_OUT" || fail "no access-log line with status=408"
 echo "trickled request answered 408 and closed"

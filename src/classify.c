@@ -185,6 +185,39 @@ cx_strdup(struct cx *cx, const char *s)
 	return cx_strndup(cx, s, strlen(s));
 }
 
+/*
+ * The strings of the list (ended by NULL) one after the other, in the
+ * arena: the ARNs built on every request, without a format to interpret.
+ */
+__attribute__((sentinel)) static char *
+cx_cat(struct cx *cx, ...)
+{
+	const char *s;
+	size_t n = 0;
+	va_list ap;
+	char *p, *q;
+
+	va_start(ap, cx);
+	while ((s = va_arg(ap, const char *)) != NULL)
+		n += strlen(s);
+	va_end(ap);
+	if ((p = arena_alloc(cx->arena, n + 1)) == NULL) {
+		out_of_memory(cx);
+		return NULL;
+	}
+	q = p;
+	va_start(ap, cx);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		size_t len = strlen(s);
+
+		memcpy(q, s, len);
+		q += len;
+	}
+	va_end(ap);
+	*q = '\0';
+	return p;
+}
+
 __attribute__((format(printf, 2, 3))) static char *
 cx_printf(struct cx *cx, const char *fmt, ...)
 {
@@ -788,8 +821,8 @@ table_arn(struct cx *cx, const char *what, const char *s)
 	}
 	if (need_account(cx, "table", s) == -1)
 		return NULL;
-	return cx_printf(cx, "arn:%s:dynamodb:%s:%s:table/%s", cx->partition,
-	    cx->sig.auth.region, cx->account, s);
+	return cx_cat(cx, "arn:", cx->partition, ":dynamodb:",
+	    cx->sig.auth.region, ":", cx->account, ":table/", s, (char *)NULL);
 }
 
 /* The table ARN of field name in obj; NULL and *present false if absent. */
@@ -817,7 +850,7 @@ index_arn(struct cx *cx, const char *table, const char *what,
 		deny(cx, "%s is not a valid index name", what);
 		return NULL;
 	}
-	return cx_printf(cx, "%s/index/%s", table, index);
+	return cx_cat(cx, table, "/index/", index, (char *)NULL);
 }
 
 /* An ARN field that must be of one of kinds; used as is. */
@@ -2618,8 +2651,8 @@ replica_arn(struct cx *cx, const struct json_value *obj, const char *where,
 		deny(cx, "%s.RegionName is not a region name", where);
 		return NULL;
 	}
-	return cx_printf(cx, "arn:%s:dynamodb:%s:%s:table/%s", of->partition,
-	    region, of->account, of->table);
+	return cx_cat(cx, "arn:", of->partition, ":dynamodb:", region, ":",
+	    of->account, ":table/", of->table, (char *)NULL);
 }
 
 /* The replica_of of a table ARN (as built or validated by table_arn). */
@@ -3431,18 +3464,27 @@ source_ip(const struct sockaddr *sa, char *buf, size_t len)
 static int
 time_keys(struct cx *cx, struct vec *keys)
 {
-	char iso[80], epoch[24];
+	/* formatted once per second and thread, not per request */
+	static _Thread_local struct {
+		time_t now;
+		char iso[80], epoch[24];
+	} last;
 	struct tm tm;
 	time_t now = cx->in->now;
 
-	if (gmtime_r(&now, &tm) == NULL)
-		return deny(cx, "the clock is out of range");
-	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
-	snprintf(epoch, sizeof(epoch), "%lld", (long long)now);
-	if (key_add1(cx, keys, "aws:CurrentTime", iso, true) == -1 ||
-	    key_add1(cx, keys, "aws:EpochTime", epoch, true) == -1)
+	if (last.epoch[0] == '\0' || last.now != now) {
+		if (gmtime_r(&now, &tm) == NULL)
+			return deny(cx, "the clock is out of range");
+		snprintf(last.iso, sizeof(last.iso),
+		    "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		    tm.tm_sec);
+		snprintf(last.epoch, sizeof(last.epoch), "%lld",
+		    (long long)now);
+		last.now = now;
+	}
+	if (key_add1(cx, keys, "aws:CurrentTime", last.iso, true) == -1 ||
+	    key_add1(cx, keys, "aws:EpochTime", last.epoch, true) == -1)
 		return -1;
 	return 0;
 }

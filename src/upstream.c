@@ -58,6 +58,17 @@ upstream_pool_free(struct upstream_pool *pool)
 	free(pool);
 }
 
+/* FNV-1a, 64 bits. */
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
 struct upstream_conn *
 upstream_conn_new(struct bufferevent *bev, const struct sockaddr *addr,
     unsigned generation, size_t endpoint, const char *name)
@@ -73,6 +84,7 @@ upstream_conn_new(struct bufferevent *bev, const struct sockaddr *addr,
 	c->generation = generation;
 	c->endpoint = endpoint;
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->name_hash = fnv1a(c->name);
 	return c;
 }
 
@@ -184,9 +196,16 @@ upstream_pool_put(struct upstream_pool *pool, struct upstream_conn *c)
 	struct upstream_conn *o;
 	unsigned same = 0;
 
+	/*
+	 * The cap per key is a resource limit, so the idle connections of
+	 * c's key are counted by the hash of the name (a collision would only
+	 * count another key's connections too); taking one compares names.
+	 */
 	TAILQ_FOREACH(o, &pool->idle, link)
-		if (same_key(o, c->generation, c->endpoint, c->name))
-			same++;
+		if (o->generation == c->generation &&
+		    o->endpoint == c->endpoint && o->name_hash == c->name_hash &&
+		    ++same >= pool->max_idle_per_key)
+			break;
 	if (same >= pool->max_idle_per_key ||
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0 ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0) {

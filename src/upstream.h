@@ -10,6 +10,7 @@
 #define DDBGATE_UPSTREAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -26,6 +27,8 @@ struct upstream_conn {
 	size_t endpoint;
 	char name[300]; /* pool key: the verified name, and the destination
 			   when the client chose it (session.c pool_key) */
+	uint64_t name_hash; /* of name: counting a key's idle connections
+			       without comparing strings */
 	unsigned requests; /* requests sent on it so far */
 	struct upstream_pool *pool; /* set while idle in the pool */
 	time_t idle_since; /* CLOCK_MONOTONIC_COARSE seconds, when put back */

@@ -17,13 +17,13 @@
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
-#include "bevwrite.h"
 #include "h2.h"
 #include "h2msg.h"
 #include "http1.h"
 #include "log.h"
 #include "proxy_error.h"
 #include "session.h"
+#include "tlsbev.h"
 
 #define H2_OUT_HIGH (256 * 1024)  /* stop framing above this much output */
 #define H2_DATA_HIGH (64 * 1024)  /* per stream: stop reading the pair */
@@ -142,7 +142,7 @@ flush(struct h2_conn *c)
 		}
 	}
 	/* the frames of every stream framed this loop turn go together */
-	bev_write_now(c->down);
+	tlsbev_write_now(c->down);
 	if (!nghttp2_session_want_read(c->ng) &&
 	    !nghttp2_session_want_write(c->ng)) {
 		/* GOAWAY sent and no stream left: the session is over */

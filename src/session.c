@@ -33,7 +33,6 @@
 #include "access_log.h"
 #include "addrhealth.h"
 #include "audit.h"
-#include "bevwrite.h"
 #include "cidr.h"
 #include "clienthello.h"
 #include "config.h"
@@ -51,6 +50,7 @@
 #include "snapshot.h"
 #include "tls_client.h"
 #include "tls_server.h"
+#include "tlsbev.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -483,6 +483,7 @@ finish(struct session *s, const char *reason, bool linger)
 	bufferevent_setwatermark(s->down, EV_READ, 0, 0);
 	bufferevent_set_timeouts(s->down, NULL, &tmo);
 	bufferevent_enable(s->down, EV_READ);
+	tlsbev_read_buffered(s->down);
 	if (flushed)
 		close_write(s);
 }
@@ -548,6 +549,7 @@ next_request(struct session *s)
 	s->logged = false;
 	bufferevent_set_timeouts(s->down, &idle, &idle);
 	bufferevent_enable(s->down, EV_READ);
+	tlsbev_read_buffered(s->down);
 	event_active(s->resume, EV_TIMEOUT, 0);
 }
 
@@ -571,7 +573,7 @@ answer(struct session *s, const char *buf, size_t n, int status,
 	if (s->req.is_head && (end = memmem(buf, n, "\r\n\r\n", 4)) != NULL)
 		n = (size_t)(end - buf) + 4;
 	bufferevent_write(s->down, buf, n);
-	bev_write_now(s->down);
+	tlsbev_write_now(s->down);
 	s->resp.bytes = n;
 	log_request(s, status, error, reason);
 	drop_upstream(s);
@@ -953,7 +955,7 @@ read_body(struct session *s)
 	if (!s->h1.continue_sent) {
 		/* The body is buffered whole here, so say so ourselves. */
 		bufferevent_write(s->down, cont, sizeof(cont) - 1);
-		bev_write_now(s->down);
+		tlsbev_write_now(s->down);
 		s->h1.continue_sent = true;
 	}
 	return false;
@@ -1026,7 +1028,8 @@ send_request(struct session *s)
 	evbuffer_remove_buffer(s->req.wire, out, s->req.wire_len);
 	s->req.wire_len = 0;
 	bufferevent_enable(s->up->bev, EV_READ | EV_WRITE);
-	bev_write_now(s->up->bev);
+	tlsbev_read_buffered(s->up->bev);
+	tlsbev_write_now(s->up->bev);
 }
 
 /* ---- routing: resolve, guard, order, connect, verify ------------------- */
@@ -1346,6 +1349,7 @@ start_tls(struct session *s, int fd, const struct sockaddr *sa)
 		reply_error(s, PE_INTERNAL, false, "cannot set up upstream TLS");
 		return;
 	}
+	tlsbev_read_ahead(bev);
 	s->up = upstream_conn_new(bev, sa, s->snap->generation, s->ep_index,
 	    pool_key(s, key, sizeof(key)));
 	if (s->up == NULL) {
@@ -1687,7 +1691,7 @@ relay_body(struct session *s, size_t head)
 		break;
 	}
 	evbuffer_remove_buffer(in, out, head + n);
-	bev_write_now(s->down);
+	tlsbev_write_now(s->down);
 	s->resp.bytes += n;
 	if (bad) {
 		log_access(s, s->resp.status, "http_protocol_error");
@@ -2327,6 +2331,8 @@ handshake_done(struct session *s)
 	slog(s, LOG_LEVEL_DEBUG, "client TLS established (%s, %s)",
 	    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+	/* the first request may have come with the handshake's last flight */
+	tlsbev_read_buffered(s->down);
 	if (alpn_len == 2 && memcmp(alpn, "h2", 2) == 0)
 		h2_start(s);
 	else
@@ -2360,9 +2366,10 @@ on_down_write(struct bufferevent *bev, void *arg)
 		close_write(s);
 		if (s->linger == NULL)
 			session_close(s, "done");
-	} else if (s->state == SESSION_RELAY_BODY && left <= RELAY_LOW)
+	} else if (s->state == SESSION_RELAY_BODY && left <= RELAY_LOW) {
 		bufferevent_enable(s->up->bev, EV_READ);
-	else if (s->state == SESSION_PROXY_HEAD && s->proxy.tls_switch &&
+		tlsbev_read_buffered(s->up->bev);
+	} else if (s->state == SESSION_PROXY_HEAD && s->proxy.tls_switch &&
 	    left == 0)
 		switch_to_tls(s);
 	else if (s->state == SESSION_TUNNEL && s->tun.closing && left == 0)
@@ -2493,6 +2500,7 @@ handshake_start(struct session *s)
 		return;
 	}
 	s->plain = false;
+	tlsbev_read_ahead(s->down);
 	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
 	    s);
 	bufferevent_setwatermark(s->down, EV_READ, 0,

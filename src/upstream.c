@@ -17,6 +17,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "tlsbev.h"
 #include "upstream.h"
 
 TAILQ_HEAD(conn_list, upstream_conn);
@@ -219,6 +220,7 @@ upstream_pool_put(struct upstream_pool *pool, struct upstream_conn *c)
 	bufferevent_setcb(c->bev, on_idle_read, NULL, on_idle_event, c);
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
 	bufferevent_enable(c->bev, EV_READ);
+	tlsbev_read_buffered(c->bev);	/* bytes already here: dropped */
 }
 
 size_t

@@ -42,6 +42,15 @@
       reading, until a write fails (the peer closed the connection) or
       --timeout; prints {"end": ..., "seconds": T, "trickled": N}.
 
+  rawclient.py burst --connect ADDR:PORT --sni NAME --cafile CA --in FILE...
+                     [--split N] [--responses N] [--timeout S]
+      One TLS connection on which everything is sent with ONE send(2): the
+      handshake's last flight (the client Finished) and then each --in file
+      as TLS records of its own (--split N: each file as two records, cut
+      after N bytes), so the server reads several records with one read.
+      Then N responses (default: one per file) are read and printed as by
+      `send`.  Exit 0 when all came, 3 when fewer.
+
   rawclient.py curltrace TRACEFILE
       Print the application bytes curl sent ("=> Send header" and "=> Send
       data" blocks of `curl --trace`, not the TLS records), in order: the
@@ -245,6 +254,24 @@ def trickle(tls, every, timeout):
     return {"end": end, "seconds": round(time.time() - t0, 3), "trickled": n}
 
 
+def print_responses(sock, buf, got, want, deadline, save_dir):
+    """Read responses got+1 .. want (fewer when the peer closes or time is up),
+    print each as a JSON line (and save it under save_dir); return (got, buf,
+    closed)."""
+    closed = False
+    while got < want:
+        resp, buf, closed = read_response(sock, buf, deadline)
+        if resp is None:
+            break
+        got += 1
+        print(json.dumps(resp), flush=True)
+        if save_dir:
+            save_response(save_dir, got, resp)
+        if closed:
+            break
+    return got, buf, closed
+
+
 def cmd_send(a):
     inputs = [open(f, "rb").read() for f in a.infile]
     if len(inputs) > 1:
@@ -286,17 +313,7 @@ def cmd_send(a):
                 # SSLSocket.shutdown() would end TLS for reading too
                 socket.socket.shutdown(tls, socket.SHUT_WR)
             want = a.responses if len(inputs) == 1 else got + 1
-            closed = False
-            while got < want:
-                resp, buf, closed = read_response(sock, buf, deadline)
-                if resp is None:
-                    break
-                got += 1
-                print(json.dumps(resp), flush=True)
-                if a.save_dir:
-                    save_response(a.save_dir, got, resp)
-                if closed:
-                    break
+            got, buf, closed = print_responses(sock, buf, got, want, deadline, a.save_dir)
             if got < want or closed:
                 break
         if a.until_close:
@@ -313,6 +330,70 @@ def cmd_send(a):
     except OSError:
         pass
     return 0 if got == a.responses else 3
+
+
+class MemoryBioSocket:
+    """recv() over an SSLObject whose records go through raw by hand."""
+
+    def __init__(self, raw, obj, inc):
+        self.raw, self.obj, self.inc = raw, obj, inc
+        self.raw_bytes = b""
+
+    def recv(self, n):
+        while True:
+            try:
+                data = self.obj.read(n)
+                self.raw_bytes += data
+                return data
+            except ssl.SSLZeroReturnError:
+                return b""
+            except ssl.SSLWantReadError:
+                data = self.raw.recv(65536)  # socket.timeout goes up
+                if not data:
+                    return b""
+                self.inc.write(data)
+
+
+def cmd_burst(a):
+    inputs = [open(f, "rb").read() for f in a.infile]
+    host, port = a.connect.rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=a.cafile)
+    ctx.set_alpn_protocols(["http/1.1"])
+    raw = socket.create_connection((host, int(port)), timeout=a.timeout)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname=a.sni)
+    deadline = time.time() + a.timeout
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            if out.pending:
+                raw.sendall(out.read())
+            data = raw.recv(65536)
+            if not data:
+                print(json.dumps({"error": "closed during the handshake"}), flush=True)
+                return 3
+            inc.write(data)
+    # out now holds the client's last flight, not sent yet: the requests go
+    # with it, each write a record of its own
+    for data in inputs:
+        if a.split and 0 < a.split < len(data):
+            obj.write(data[:a.split])
+            obj.write(data[a.split:])
+        else:
+            obj.write(data)
+    raw.sendall(out.read())
+    raw.settimeout(0.5)
+    sock = MemoryBioSocket(raw, obj, inc)
+    want = a.responses or len(inputs)
+    got = 0
+    try:
+        got = print_responses(sock, b"", 0, want, deadline, a.save_dir)[0]
+    except (ssl.SSLError, OSError) as e:
+        print(json.dumps({"error": str(e)}), flush=True)
+    raw.close()
+    return 0 if got == want else 3
 
 
 def cmd_curltrace(a):
@@ -363,8 +444,18 @@ def main():
     s.add_argument("--save-dir")
     c = sub.add_parser("curltrace")
     c.add_argument("trace")
+    u = sub.add_parser("burst")
+    u.add_argument("--connect", required=True)
+    u.add_argument("--sni", required=True)
+    u.add_argument("--cafile", required=True)
+    u.add_argument("--in", dest="infile", action="append", required=True)
+    u.add_argument("--split", type=int, default=0)
+    u.add_argument("--responses", type=int, default=0)
+    u.add_argument("--timeout", type=float, default=10.0)
+    u.add_argument("--save-dir")
     a = ap.parse_args()
-    return {"build": cmd_build, "send": cmd_send, "curltrace": cmd_curltrace}[a.cmd](a)
+    return {"build": cmd_build, "send": cmd_send, "burst": cmd_burst,
+            "curltrace": cmd_curltrace}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 /*
  * arena — bump allocation in growing chunks. See arena.h.
  */
+#include <pthread.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,12 +12,74 @@
 
 #define ARENA_CHUNK 4096
 #define ARENA_CHUNK_MAX (256 * 1024)
+#define ARENA_SPARE 4
+
+/* Under AddressSanitizer every chunk goes back to malloc, so a use after
+ * arena_free() is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_KEEP_SPARES false
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_KEEP_SPARES false
+#endif
+#endif
+#ifndef ARENA_KEEP_SPARES
+#define ARENA_KEEP_SPARES true
+#endif
 
 struct arena_chunk {
 	struct arena_chunk *next;	/* older chunk */
 	size_t size, used;
 	max_align_t data[];
 };
+
+/*
+ * First-size chunks freed by a thread wait for its next arenas (a request
+ * makes two: its JSON tree and its classification), so a request's arenas
+ * cost no malloc once the thread is warm. At most ARENA_SPARE per thread;
+ * freed when the thread exits.
+ */
+static _Thread_local struct {
+	struct arena_chunk *chunk[ARENA_SPARE];
+	unsigned n;
+	bool registered;	/* with spare_key, for the thread's exit */
+} spare;
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void
+spare_release(void *unused)
+{
+	while (spare.n > 0)
+		free(spare.chunk[--spare.n]);
+}
+
+static void
+spare_key_create(void)
+{
+	(void)pthread_key_create(&spare_key, spare_release);
+}
+
+/* Keeps c for this thread's next arena, or frees it. */
+static void
+spare_put(struct arena_chunk *c)
+{
+	if (!ARENA_KEEP_SPARES || c->size != ARENA_CHUNK ||
+	    spare.n == ARENA_SPARE) {
+		free(c);
+		return;
+	}
+	if (!spare.registered) {
+		/* a non-NULL value makes the key's destructor run at exit */
+		pthread_once(&spare_once, spare_key_create);
+		if (pthread_setspecific(spare_key, &spare) != 0) {
+			free(c);
+			return;
+		}
+		spare.registered = true;
+	}
+	spare.chunk[spare.n++] = c;
+}
 
 struct arena *
 arena_new(void)
@@ -32,7 +96,7 @@ arena_free(struct arena *a)
 		return;
 	for (c = a->head; c != NULL; c = next) {
 		next = c->next;
-		free(c);
+		spare_put(c);
 	}
 	free(a);
 }
@@ -49,7 +113,9 @@ arena_grow(struct arena *a, size_t n)
 		size = ARENA_CHUNK_MAX;
 	if (size < n)
 		size = n;
-	if ((c = malloc(sizeof(*c) + size)) == NULL)
+	if (size == ARENA_CHUNK && spare.n > 0)
+		c = spare.chunk[--spare.n];
+	else if ((c = malloc(sizeof(*c) + size)) == NULL)
 		return NULL;
 	c->size = size;
 	c->used = 0;

@@ -2,7 +2,9 @@
  * arena — bump allocation for data that dies all at once: the strings
  * and arrays of one classification result, the tree of one parsed JSON
  * body. Chunks double from 4 KiB up to 256 KiB (bigger requests get a
- * chunk of their own); nothing is freed before arena_free().
+ * chunk of their own); nothing is freed before arena_free(). A few 4 KiB
+ * chunks freed by a thread are kept for its next arenas (released when
+ * the thread exits), so a warm thread's arenas start without malloc.
  */
 #ifndef DDBGATE_ARENA_H
 #define DDBGATE_ARENA_H

@@ -211,7 +211,14 @@ tls_client_new(const char *ca_file, char *err, size_t errlen)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_COMPRESSION);
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/*
+	 * No SSL_MODE_RELEASE_BUFFERS here: a pooled upstream connection is
+	 * busy again within milliseconds under load, and releasing its two
+	 * ~16 KiB record buffers after every read and write cost four
+	 * malloc/free per request. The pool bounds what they hold while idle
+	 * (limits.upstream_pool_size per name and worker). Client connections
+	 * (tls_server.c) do release theirs: thousands may idle.
+	 */
 	/* Sessions are kept by on_new_session, never by OpenSSL's cache. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);

@@ -754,11 +754,31 @@ profile_one() { # TARGET PID...
 		grep -E '^ +[0-9.]+%' | head -8 >"$W/perf-$t.dso" || true
 	echo "  perf $t: top 3: $(head -3 "$W/perf-$t.top" | awk '{ printf "%s %s; ", $1, $3 }')"
 }
+# syscalls_one TARGET PID... — system calls of the proxy per request, by
+# kind: perf stat counts the syscall tracepoints of PIDs (every thread)
+# while h2load --h1 -c 64 sends exactly SYSCALL_REQUESTS requests.
+SYSCALL_REQUESTS=100000
+SYSCALL_KINDS="read write readv writev recvfrom sendto recvmsg sendmsg epoll_wait epoll_ctl futex"
+syscalls_one() {
+	local t=$1 ev="raw_syscalls:sys_enter" k
+	shift
+	for k in $SYSCALL_KINDS; do ev+=",syscalls:sys_enter_$k"; done
+	"$PERF" stat -x '	' -e "$ev" -p "$(echo "$@" | tr ' ' ,)" -o "$W/syscalls-$t.stat" -- \
+		"${NSX[@]}" taskset -c "$client_cpu" h2load --h1 -c 64 -t 1 -n "$SYSCALL_REQUESTS" \
+		-d "$W/body.json" "${HDR_ARGS[@]}" --connect-to "${T_ADDR[$t]}:$PORT" \
+		"https://$HOSTNAME_DDB:$PORT/" >"$W/syscalls-$t.h2load" 2>&1 || true
+	echo "  system calls per request, $t: $(awk -F'\t' -v n="$SYSCALL_REQUESTS" \
+		'$3 == "raw_syscalls:sys_enter" { printf "%.2f", $1 / n }' "$W/syscalls-$t.stat")"
+}
 if [ -n "$PERF" ]; then
 	sign
 	echo "perf profiles (h2load --h1 -c 64, ${duration}s)"
 	for t in ddbgate haproxy; do
 		case " $targets " in *" $t "*) profile_one "$t" ${T_CPU[$t]} ;; esac
+	done
+	echo "system calls per request (perf stat, h2load --h1 -c 64 -n $SYSCALL_REQUESTS)"
+	for t in ddbgate haproxy; do
+		case " $targets " in *" $t "*) syscalls_one "$t" ${T_CPU[$t]} ;; esac
 	done
 elif [ $do_perf = 1 ]; then
 	echo "perf: not available (Debian package linux-perf matching the kernel); no profile"
@@ -776,6 +796,7 @@ fi
 grep -Eiv '\b(info|debug)\b|running as root: set user' "$W/ddbgate.err" >"$W/ddbgate.problems" || true
 echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$W/machine.env"
 echo "loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$W/machine.env"
+echo "syscall_kinds=$SYSCALL_KINDS" >>"$W/machine.env"
 python3 - "$W" "$results" "$orig_args" <<'PY'
 import os, statistics, sys
 W, results = sys.argv[1], sys.argv[2]
@@ -1014,6 +1035,32 @@ if tops:
             p("```")
             p(clean(open(dso).read()))
             p("```")
+# --- system calls
+stats = [(t, os.path.join(W, "syscalls-%s.stat" % t)) for t in ("ddbgate", "haproxy")]
+stats = [(t, fn) for t, fn in stats if os.path.exists(fn)]
+if stats:
+    per = {}
+    for t, fn in stats:
+        c = {}
+        for l in open(fn):
+            f = l.rstrip("\n").split("\t")
+            if len(f) >= 3 and f[0].replace(".", "").isdigit():
+                c[f[2].split(":")[-1].replace("sys_enter_", "")] = float(f[0])
+        h = os.path.join(W, "syscalls-%s.h2load" % t)
+        done = 0
+        for l in open(h) if os.path.exists(h) else []:
+            if l.startswith("requests:"):
+                done = int(l.split()[1])
+        per[t] = (c, done)
+    kinds = ["sys_enter"] + [k for k in env.get("syscall_kinds", "").split()]
+    p("")
+    p("## System calls per request (`perf stat` of the syscall tracepoints, every thread, `h2load --h1 -c 64 -n N`)")
+    p("")
+    p("| target | requests | all | " + " | ".join(kinds[1:]) + " |")
+    p("| --- | --- | --- | " + " | ".join("---" for _ in kinds[1:]) + " |")
+    for t, (c, done) in per.items():
+        n = done or 1
+        p("| %s | %d | %s |" % (t, done, " | ".join("%.2f" % (c.get(k, 0) / n) for k in kinds)))
 # --- every run
 p("")
 p("## Every run")

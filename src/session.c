@@ -119,8 +119,9 @@ struct session {
 	char connect_msg[512];
 	struct upstream_conn *up;	/* owned while attached */
 	bool up_reused;
-	bool client_eof;	   /* the client closed while its request was
-				      in flight: answer it, then close */
+	bool client_eof;	   /* the client ended its sending while a
+				      request was in flight: answer what it
+				      sent, then close */
 	bool logged;		   /* the request's log lines are written */
 
 	struct {
@@ -532,7 +533,8 @@ next_request(struct session *s)
 {
 	struct timeval idle;
 
-	if (s->client_eof) {
+	if (s->client_eof && evbuffer_get_length(
+	    bufferevent_get_input(s->down)) == 0) {
 		finish(s, "client closed", false);
 		return;
 	}
@@ -548,8 +550,12 @@ next_request(struct session *s)
 	s->up_reused = false;
 	s->logged = false;
 	bufferevent_set_timeouts(s->down, &idle, &idle);
-	bufferevent_enable(s->down, EV_READ);
-	tlsbev_read_buffered(s->down);
+	if (!s->client_eof) {
+		bufferevent_enable(s->down, EV_READ);
+		tlsbev_read_buffered(s->down);
+	}
+	/* after a half-close, requests already here are still served; an
+	 * incomplete one ends with 408 at limits.request_timeout_s */
 	event_active(s->resume, EV_TIMEOUT, 0);
 }
 
@@ -1027,6 +1033,15 @@ send_request(struct session *s)
 	}
 	evbuffer_remove_buffer(s->req.wire, out, s->req.wire_len);
 	s->req.wire_len = 0;
+	/*
+	 * The response is read no further ahead than this: read-ahead goes
+	 * on while OpenSSL holds data (tlsbev.h), so without a mark a big
+	 * response would be read whole whatever the client's pace
+	 * (relay_body() pauses upstream reads at RELAY_HIGH queued for the
+	 * client). Room for the largest head allowed.
+	 */
+	bufferevent_setwatermark(s->up->bev, EV_READ, 0, RELAY_HIGH +
+	    cfg->limits.max_header_bytes);
 	bufferevent_enable(s->up->bev, EV_READ | EV_WRITE);
 	tlsbev_read_buffered(s->up->bev);
 	tlsbev_write_now(s->up->bev);
@@ -2339,6 +2354,35 @@ handshake_done(struct session *s)
 		next_request(s);
 }
 
+/*
+ * After the client's end of sending was read: libevent stopped writing
+ * as well (the TLS bufferevent deletes its write event with the read
+ * one), so what is queued for the client would never go. Writing resumes
+ * here; a client that is really gone makes the write fail.
+ */
+static void
+keep_writing(struct session *s)
+{
+	if (evbuffer_get_length(bufferevent_get_output(s->down)) > 0)
+		bufferevent_enable(s->down, EV_WRITE);
+}
+
+/* Whether the request was dispatched and its answer is not yet sent. */
+static bool
+in_flight(const struct session *s)
+{
+	switch (s->state) {
+	case SESSION_RESOLVING:
+	case SESSION_CONNECTING:
+	case SESSION_UPSTREAM_TLS:
+	case SESSION_WAIT_RESPONSE:
+	case SESSION_RELAY_BODY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void
 on_down_read(struct bufferevent *bev, void *arg)
 {
@@ -2354,6 +2398,20 @@ on_down_read(struct bufferevent *bev, void *arg)
 		finish(s, h2_conn_why(s->h2), false);
 	else if (s->state == SESSION_CLOSING && s->linger)
 		linger_read(s);
+	else if (in_flight(s)) {
+		size_t high;
+
+		/*
+		 * What the client sends meanwhile waits. At the read high-water
+		 * mark reading stops here, not only in libevent: libevent runs
+		 * the read callback again on every loop turn while the input is
+		 * at the mark and reading is on. next_request() resumes it.
+		 */
+		bufferevent_getwatermark(bev, EV_READ, NULL, &high);
+		if (high > 0 && evbuffer_get_length(
+		    bufferevent_get_input(bev)) >= high)
+			bufferevent_disable(bev, EV_READ);
+	}
 }
 
 static void
@@ -2400,22 +2458,6 @@ client_tls_failed(struct session *s)
 	session_close(s, "client TLS handshake failed");
 }
 
-/* Whether the request was dispatched and its answer is not yet sent. */
-static bool
-in_flight(const struct session *s)
-{
-	switch (s->state) {
-	case SESSION_RESOLVING:
-	case SESSION_CONNECTING:
-	case SESSION_UPSTREAM_TLS:
-	case SESSION_WAIT_RESPONSE:
-	case SESSION_RELAY_BODY:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static void
 on_down_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -2460,6 +2502,7 @@ on_down_event(struct bufferevent *bev, short what, void *arg)
 		 */
 		s->client_eof = true;
 		bufferevent_disable(s->down, EV_READ);
+		keep_writing(s);
 		return;
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
@@ -2467,6 +2510,14 @@ on_down_event(struct bufferevent *bev, short what, void *arg)
 		reply_error(s, PE_REQUEST_TIMEOUT, true, "no complete request "
 		    "within limits.client_idle_timeout_s (%u s)",
 		    s->snap->cfg->limits.client_idle_timeout_s);
+		return;
+	}
+	if (!s->stream && s->state == SESSION_READ_HEAD &&
+	    (what & BEV_EVENT_READING) && !(what & BEV_EVENT_TIMEOUT) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		/* the end came while the last answer is still going out */
+		keep_writing(s);
+		finish(s, "client closed", false);
 		return;
 	}
 	if (s->state != SESSION_READ_HEAD || partial)

@@ -55,9 +55,13 @@ tlsbev_read_buffered(struct bufferevent *bev)
 
 /*
  * Any change of the input: bytes read (OpenSSL may hold more records) or
- * bytes consumed (reading may resume under the high-water mark). Each
- * nudge reads only what OpenSSL holds or finds the socket empty, so the
- * nudges end.
+ * bytes consumed (reading may resume under the high-water mark). A nudge
+ * that reads nothing changes nothing and ends the chain; one that reads
+ * may leave part of the next record in OpenSSL, so the chain reads on
+ * while the socket has data, until the read high-water mark stops it (the
+ * bufferevent's own reading would do the same over several loop turns).
+ * Every bufferevent set up for read-ahead therefore has a read high-water
+ * mark or a peer whose flow control bounds it (HTTP/2).
  */
 static void
 on_input_change(struct evbuffer *buf, const struct evbuffer_cb_info *info,

@@ -24,7 +24,9 @@
  * data: after every change of its input buffer (what it read; what the
  * session consumed, which may lift the read high-water mark), and where
  * the session calls tlsbev_read_buffered(): after the handshake and where
- * it turns reading back on.
+ * it turns reading back on. A chain of nudges reads on while the socket
+ * has data: give such a bufferevent a read high-water mark (or a peer
+ * whose flow control bounds what it sends).
  */
 #ifndef DDBGATE_TLSBEV_H
 #define DDBGATE_TLSBEV_H

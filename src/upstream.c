@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+
+#include <openssl/ssl.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include "cidr.h"
@@ -133,36 +135,28 @@ same_key(const struct upstream_conn *c, unsigned generation, size_t endpoint,
 	    strcmp(c->name, name) == 0;
 }
 
-/* Seconds of the coarse monotonic clock (no system call: the vDSO). */
-static time_t
-coarse_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec;
-}
-
 /*
- * Whether an idle connection is still quiet: nothing buffered, and the
- * socket has neither data (a close_notify, stray bytes) nor end-of-file
- * that the loop has not delivered yet. Catches a server's idle close that
- * raced with this request before a byte of the request is sent. A server
- * closes a kept-alive connection for idleness after seconds, so one put
- * back within the last second or two is taken without asking the kernel:
- * under steady load that is nearly every connection, and the MSG_PEEK
- * was a system call per request.
+ * Whether an idle connection is still quiet: nothing buffered (by the
+ * bufferevent, or read ahead by OpenSSL: a close_notify, stray bytes),
+ * and the socket has neither data nor end-of-file that the loop has not
+ * delivered yet. Catches a server's close that raced with this request
+ * before a byte of the request is sent — idle timeouts, and servers that
+ * close right after a response without saying Connection: close (a
+ * shutting-down server): then the request goes on a new connection
+ * instead of failing with 502. The MSG_PEEK is worth its system call.
  */
 static bool
 still_idle(const struct upstream_conn *c)
 {
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	char b;
 	ssize_t n;
 
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) != 0)
 		return false;
-	if (coarse_now() - c->idle_since < 2)
-		return true;
+	if (ssl != NULL && (SSL_has_pending(ssl) ||
+	    (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN)))
+		return false;
 	n = recv(bufferevent_getfd(c->bev), &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
@@ -214,7 +208,6 @@ upstream_pool_put(struct upstream_pool *pool, struct upstream_conn *c)
 		return;
 	}
 	c->pool = pool;
-	c->idle_since = coarse_now();
 	TAILQ_INSERT_HEAD(&pool->idle, c, link);
 	pool->nidle++;
 	bufferevent_setcb(c->bev, on_idle_read, NULL, on_idle_event, c);

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <time.h>
 
 struct bufferevent;
 struct event_base;
@@ -31,7 +30,6 @@ struct upstream_conn {
 			       without comparing strings */
 	unsigned requests; /* requests sent on it so far */
 	struct upstream_pool *pool; /* set while idle in the pool */
-	time_t idle_since; /* CLOCK_MONOTONIC_COARSE seconds, when put back */
 	TAILQ_ENTRY(upstream_conn) link;
 };
 

@@ -38,6 +38,8 @@
       --half-close: right after sending (one --in file), shut the TCP
       connection down for writing (a FIN, no TLS close_notify) and go on
       reading the responses.
+      --read-delay S: wait S seconds after sending before reading (a client
+      that reads late: the response piles up in the proxy).
       --trickle S: after the responses, write one byte every S seconds without
       reading, until a write fails (the peer closed the connection) or
       --timeout; prints {"end": ..., "seconds": T, "trickled": N}.
@@ -312,6 +314,8 @@ def cmd_send(a):
             if a.half_close:
                 # SSLSocket.shutdown() would end TLS for reading too
                 socket.socket.shutdown(tls, socket.SHUT_WR)
+            if a.read_delay:
+                time.sleep(a.read_delay)
             want = a.responses if len(inputs) == 1 else got + 1
             got, buf, closed = print_responses(sock, buf, got, want, deadline, a.save_dir)
             if got < want or closed:
@@ -439,6 +443,7 @@ def main():
     s.add_argument("--until-close", action="store_true")
     s.add_argument("--trickle", type=float)
     s.add_argument("--half-close", action="store_true")
+    s.add_argument("--read-delay", type=float, default=0.0)
     s.add_argument("--stagger", type=float)
     s.add_argument("--out")
     s.add_argument("--save-dir")

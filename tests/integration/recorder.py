@@ -31,6 +31,11 @@ Misbehaving upstreams (both off by default; the behaviour above is unchanged):
   --delay-ms MS       each response is sent MS milliseconds after its
                       request was read whole (a slow server: the request
                       stays in flight that long).
+  --body-bytes N      each response carries a JSON body of N bytes
+                      ({"TableNames":["recorded"],"pad":"ppp..."}).
+  --close-after-response  after each response, close the connection (TCP
+                      close, no close_notify) although the response did not
+                      say Connection: close (a server going away).
 """
 import argparse
 import os
@@ -172,6 +177,8 @@ class Recorder:
                 time.sleep(self.args.delay_ms / 1000.0)
             rid = "rec-%s-%d-%d" % (self.name, n, served)
             body = LONG_BODY if self.args.truncate_body is not None else BODY
+            if self.args.body_bytes is not None:
+                body = b'{"TableNames":["recorded"],"pad":"' + b"p" * max(0, self.args.body_bytes - 36) + b'"}'
             resp = (b"HTTP/1.1 200 OK\r\n"
                     b"x-amzn-RequestId: " + rid.encode() + b"\r\n"
                     b"Content-Type: application/x-amz-json-1.0\r\n"
@@ -184,6 +191,9 @@ class Recorder:
                            % (self.args.truncate_body, len(body)))
                 return  # handle() closes the socket; SSLSocket.close() sends no close_notify
             self.send(tls, fout, resp)
+            if self.args.close_after_response:
+                self.event(n, "closing after the response (TCP close, no close_notify)")
+                return  # handle() closes the socket; SSLSocket.close() sends no close_notify
 
     def idle_close(self, tls, n):
         """--close-after-ms: send close_notify (best effort, not waiting long
@@ -211,6 +221,10 @@ def main():
     ap.add_argument("--idle-timeout", type=float, default=30.0)
     ap.add_argument("--truncate-body", type=int, metavar="N",
                     help="announce a 1000-byte body, send only N bytes of it, then close")
+    ap.add_argument("--body-bytes", type=int, metavar="N",
+                    help="answer with a JSON body of N bytes")
+    ap.add_argument("--close-after-response", action="store_true",
+                    help="close each connection after its first response")
     ap.add_argument("--delay-ms", type=int, metavar="MS",
                     help="answer each request MS milliseconds after it was read")
     ap.add_argument("--close-after-ms", type=int, metavar="MS",

@@ -1,5 +1,5 @@
 # needs: gateway
-# timeout: 30
+# timeout: 45
 #
 # Bug: an upstream connection waiting in the pool could be taken for a new
 # request after the server had closed it (close_notify or FIN not yet
@@ -20,7 +20,15 @@
 #           (b) both 200 from the recorder, on two different upstream
 #           connections (x-amzn-RequestId rec-idleclose-<conn>-1); the recorder
 #           closed the first one before the second request; the access log's
-#           second line for endpoint idle-close says status=200 reused=0.
+#           second line for endpoint idle-close says status=200 reused=0;
+#           (c) a server that closes right after each response without saying
+#           Connection: close (case-local recorder "c66", --close-after-response,
+#           behind a case-local ddbgate on 127.0.1.66, endpoint closing66 for
+#           record.ddbgate.test): two pipelined requests sent with the
+#           handshake's last flight (rawclient.py burst), five times (the second is taken from the pool right after the first's
+#           response, before the loop has delivered the server's close): both
+#           200, on two upstream connections (a pooled connection is checked
+#           however recently it was put back).
 # second_line ENDPOINT MARK — the second access-log line for ENDPOINT since MARK.
 second_line() {
 	tail -n +"$(($2 + 1))" "$GW_OUT" | grep " endpoint=$1 " | sed -n 2p
@@ -71,3 +79,34 @@ echo "second line: $line"
 [ -n "$line" ] || fail "no second access-log line for endpoint idle-close"
 echo "$line" | grep -q ' status=200 ' || fail "the second request did not succeed: $line"
 echo "$line" | grep -q ' reused=0' || fail "the second request claims a reused upstream connection, but the server had closed it: $line"
+
+step "(c) a server that closes right after its response, without Connection: close"
+rec_start c66 127.0.3.66 up-good.pem --close-after-response
+cfg="$CASE_TMP/ddbgate.yaml"
+{
+	lgw_head 127.0.1.66
+	echo "workers: 1"
+	echo "endpoints:"
+	lgw_endpoint closing66 record.ddbgate.test "127.0.3.66:$UP_PORT"
+} >"$cfg"
+lgw_start 127.0.1.66 "$cfg"
+build_request record.ddbgate.test DynamoDB_20120810.ListTables '{}' >"$CASE_TMP/req1"
+build_request record.ddbgate.test DynamoDB_20120810.ListTables '{"Limit":2}' >"$CASE_TMP/req2"
+for round in 1 2 3 4 5; do
+	rm -f "$CASE_TMP"/resp.[0-9]*.*
+	/usr/bin/python3 "$IT_DIR/rawclient.py" burst --connect "127.0.1.66:$GW_PORT" --sni record.ddbgate.test \
+		--cafile "$PKI/gw-ca.pem" --in "$CASE_TMP/req1" --in "$CASE_TMP/req2" --responses 2 --timeout 10 \
+		--save-dir "$CASE_TMP" >"$CASE_TMP/raw.jsonl" 2>&1
+	RAW_RC=$?
+	[ "$RAW_RC" = 0 ] || fail "round $round: two pipelined requests to a server that closes after each response: not both answered (raw client exit $RAW_RC)"
+	raw_use 1
+	expect_from c66
+	r1=$(rid)
+	raw_use 2
+	expect_from c66
+	r2=$(rid)
+	echo "round $round: request ids $r1, $r2"
+	case "$r1 $r2" in rec-c66-*-1\ rec-c66-*-1) ;; *) fail "round $round: expected the first requests of two upstream connections, got '$r1' and '$r2'" ;; esac
+	[ "$r1" != "$r2" ] || fail "round $round: both answers came from one upstream connection"
+done
+lgw_stop

@@ -81,12 +81,6 @@ spare_put(struct arena_chunk *c)
 	spare.chunk[spare.n++] = c;
 }
 
-struct arena *
-arena_new(void)
-{
-	return calloc(1, sizeof(struct arena));
-}
-
 void
 arena_free(struct arena *a)
 {
@@ -94,11 +88,11 @@ arena_free(struct arena *a)
 
 	if (a == NULL)
 		return;
+	/* a itself is in the oldest chunk, the last one freed */
 	for (c = a->head; c != NULL; c = next) {
 		next = c->next;
 		spare_put(c);
 	}
-	free(a);
 }
 
 /* A chunk that holds at least n bytes, put at the head; NULL if out. */
@@ -154,6 +148,21 @@ arena_take(struct arena *a, size_t n, size_t align)
 	p = (char *)c->data + at;
 	c->used = at + n;
 	return p;
+}
+
+struct arena *
+arena_new(void)
+{
+	struct arena first = { NULL };
+	struct arena *a;
+
+	/* the arena lives at the start of its first chunk: one allocation,
+	 * none at all with a spare chunk */
+	if ((a = arena_take(&first, sizeof(*a), alignof(struct arena))) ==
+	    NULL)
+		return NULL;
+	a->head = first.head;
+	return a;
 }
 
 void *

@@ -434,6 +434,14 @@ worker_free(struct worker *w)
 	}
 	free(w->reload_fds);
 	pthread_mutex_destroy(&w->reload_mu);
+	/*
+	 * Deferred callbacks still queued when the loop stopped hold
+	 * references to their bufferevents, and through them to SSL objects
+	 * and contexts: let them run, and the finalizers they release,
+	 * before the base goes (a few turns; nothing new is accepted).
+	 */
+	for (int i = 0; w->base != NULL && i < 8; i++)
+		event_base_loop(w->base, EVLOOP_NONBLOCK);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	snapshot_unref(w->snap);

@@ -483,8 +483,7 @@ finish(struct session *s, const char *reason, bool linger)
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_setwatermark(s->down, EV_READ, 0, 0);
 	bufferevent_set_timeouts(s->down, NULL, &tmo);
-	bufferevent_enable(s->down, EV_READ);
-	tlsbev_read_buffered(s->down);
+	tlsbev_enable_read(s->down);
 	if (flushed)
 		close_write(s);
 }
@@ -550,10 +549,8 @@ next_request(struct session *s)
 	s->up_reused = false;
 	s->logged = false;
 	bufferevent_set_timeouts(s->down, &idle, &idle);
-	if (!s->client_eof) {
-		bufferevent_enable(s->down, EV_READ);
-		tlsbev_read_buffered(s->down);
-	}
+	if (!s->client_eof)
+		tlsbev_enable_read(s->down);
 	/* after a half-close, requests already here are still served; an
 	 * incomplete one ends with 408 at limits.request_timeout_s */
 	event_active(s->resume, EV_TIMEOUT, 0);
@@ -1042,8 +1039,8 @@ send_request(struct session *s)
 	 */
 	bufferevent_setwatermark(s->up->bev, EV_READ, 0, RELAY_HIGH +
 	    cfg->limits.max_header_bytes);
-	bufferevent_enable(s->up->bev, EV_READ | EV_WRITE);
-	tlsbev_read_buffered(s->up->bev);
+	bufferevent_enable(s->up->bev, EV_WRITE);
+	tlsbev_enable_read(s->up->bev);
 	tlsbev_write_now(s->up->bev);
 }
 
@@ -2424,10 +2421,9 @@ on_down_write(struct bufferevent *bev, void *arg)
 		close_write(s);
 		if (s->linger == NULL)
 			session_close(s, "done");
-	} else if (s->state == SESSION_RELAY_BODY && left <= RELAY_LOW) {
-		bufferevent_enable(s->up->bev, EV_READ);
-		tlsbev_read_buffered(s->up->bev);
-	} else if (s->state == SESSION_PROXY_HEAD && s->proxy.tls_switch &&
+	} else if (s->state == SESSION_RELAY_BODY && left <= RELAY_LOW)
+		tlsbev_enable_read(s->up->bev);
+	else if (s->state == SESSION_PROXY_HEAD && s->proxy.tls_switch &&
 	    left == 0)
 		switch_to_tls(s);
 	else if (s->state == SESSION_TUNNEL && s->tun.closing && left == 0)

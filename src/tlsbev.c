@@ -53,6 +53,13 @@ tlsbev_read_buffered(struct bufferevent *bev)
 		event_active(&bev->ev_read, EV_READ, 0);
 }
 
+void
+tlsbev_enable_read(struct bufferevent *bev)
+{
+	bufferevent_enable(bev, EV_READ);
+	tlsbev_read_buffered(bev);
+}
+
 /*
  * Any change of the input: bytes read (OpenSSL may hold more records) or
  * bytes consumed (reading may resume under the high-water mark). A nudge

@@ -22,9 +22,10 @@
  * bufferevent set up with tlsbev_read_ahead() is nudged to read again
  * (its own read handler, from the active queue) whenever OpenSSL holds
  * data: after every change of its input buffer (what it read; what the
- * session consumed, which may lift the read high-water mark), and where
- * the session calls tlsbev_read_buffered(): after the handshake and where
- * it turns reading back on. A chain of nudges reads on while the socket
+ * session consumed, which may lift the read high-water mark), when the
+ * session turns reading on with tlsbev_enable_read() (never plain
+ * bufferevent_enable(EV_READ) on such a bufferevent), and after the
+ * handshake (tlsbev_read_buffered()). A chain of nudges reads on while the socket
  * has data: give such a bufferevent a read high-water mark (or a peer
  * whose flow control bounds what it sends).
  */
@@ -49,9 +50,11 @@ void tlsbev_read_ahead(struct bufferevent *bev);
 
 /*
  * When OpenSSL holds data bev has not read and bev reads, bev reads it
- * later in this loop turn. For after the handshake and after
- * bufferevent_enable(bev, EV_READ).
+ * later in this loop turn. For after the handshake.
  */
 void tlsbev_read_buffered(struct bufferevent *bev);
+
+/* bufferevent_enable(bev, EV_READ), then tlsbev_read_buffered(bev). */
+void tlsbev_enable_read(struct bufferevent *bev);
 
 #endif

@@ -212,8 +212,7 @@ upstream_pool_put(struct upstream_pool *pool, struct upstream_conn *c)
 	pool->nidle++;
 	bufferevent_setcb(c->bev, on_idle_read, NULL, on_idle_event, c);
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
-	bufferevent_enable(c->bev, EV_READ);
-	tlsbev_read_buffered(c->bev);	/* bytes already here: dropped */
+	tlsbev_enable_read(c->bev);	/* bytes already here: dropped */
 }
 
 size_t

@@ -63,6 +63,8 @@ static const char *const multi_pk[] = {
 #define K_ENCLOSING "dynamodb:EnclosingOperation"
 #define K_FULL_SCAN "dynamodb:FullTableScan"
 #define K_TAG_KEYS "aws:TagKeys"
+#define K_DAX_TABLE "ddbgate:TableName"
+#define K_DAX_ENCLOSING "dax:EnclosingOperation"
 
 /* ------------------------------------------------------------------ */
 /* The classification context                                          */
@@ -94,6 +96,10 @@ struct authz_b {
 	struct vec tags;		/* struct tag: aws:RequestTag/... */
 	struct vec tag_keys;		/* const char *: aws:TagKeys */
 	bool has_tag_keys;
+	bool dax_item;			/* a DAX data-plane pair: its item keys
+					   are not derived */
+	const char *dax_table;		/* ddbgate:TableName */
+	const char *dax_enclosing;	/* dax:EnclosingOperation */
 };
 
 struct op;
@@ -3394,6 +3400,11 @@ resource_account(struct cx *cx, struct vec *keys, struct vec *unknown,
 	    a.account, a.account_len), false);
 }
 
+static const char *const dax_unknown[] = {
+	K_LEADING, K_FIRST_PK, K_ATTRIBUTES, K_SELECT, K_RETURN_VALUES, K_RCC,
+	K_FULL_SCAN,
+};
+
 static int
 finish_authz(struct cx *cx, const struct authz_b *b, struct classify_authz *a)
 {
@@ -3427,6 +3438,15 @@ finish_authz(struct cx *cx, const struct authz_b *b, struct classify_authz *a)
 	    K_RETURN_VALUES) == -1 ||
 	    unknown_add(cx, &unknown, b->full_scan_unknown, K_FULL_SCAN) == -1)
 		return -1;
+	if (key_add1(cx, &keys, K_DAX_TABLE, b->dax_table, true) == -1 ||
+	    key_add1(cx, &keys, K_DAX_ENCLOSING, b->dax_enclosing, false) == -1)
+		return -1;
+	/* A DAX frame's keys and attributes are CBOR the gateway does not
+	 * decode: a policy that looks at them refuses the request. */
+	for (size_t k = 0; k < sizeof(dax_unknown) / sizeof(dax_unknown[0]);
+	    k++)
+		if (unknown_add(cx, &unknown, b->dax_item, dax_unknown[k]) == -1)
+			return -1;
 	/* Multi-attribute partition keys are not modelled: never guessed. */
 	for (size_t k = 0; k < sizeof(multi_pk) / sizeof(multi_pk[0]); k++)
 		if (unknown_add(cx, &unknown, b->has_leading, multi_pk[k]) == -1)
@@ -3635,6 +3655,103 @@ classify_request(const struct classify_input *in, struct classify_result *out,
 		return CLASSIFY_REFUSE;
 	}
 	out->arena = cx.arena;
+	return CLASSIFY_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The DAX data plane                                                  */
+/* ------------------------------------------------------------------ */
+
+/* The cluster's ARN: configured, or built from the cluster name (the
+ * first label of the endpoint name, spec 1.5) and `account`. */
+static const char *
+dax_cluster_arn(struct cx *cx, const struct classify_dax_input *din)
+{
+	const char *host = din->endpoint->hosts[0], *dot = strchr(host, '.');
+	size_t len = dot != NULL ? (size_t)(dot - host) : strlen(host);
+
+	if (din->endpoint->cluster_arn != NULL)
+		return din->endpoint->cluster_arn;
+	if (din->cfg->account == NULL)
+		cx->account_unknown = true;
+	return cx_printf(cx, "arn:%s:dax:%s:%s:cache/%.*s", cx->partition,
+	    din->cfg->region, din->cfg->account ? din->cfg->account : "",
+	    (int)len, host);
+}
+
+enum classify_status
+classify_dax(const struct classify_dax_input *din, struct classify_result *out,
+    struct classify_refusal *why)
+{
+	struct classify_input in = {
+		.service = SERVICE_DAX_CLUSTER,
+		.cfg = din->cfg,
+		.endpoint = din->endpoint,
+		.client = din->client,
+		.secure_transport = din->secure_transport,
+		.now = din->now,
+	};
+	struct cx cx = { .in = &in, .why = why };
+	struct vec keys = { NULL, 0, 0 };
+	struct classify_authz *a;
+	const char *arn;
+	int rv = -1;
+
+	memset(out, 0, sizeof(*out));
+	memset(why, 0, sizeof(*why));
+	if ((cx.arena = arena_new()) == NULL) {
+		out_of_memory(&cx);
+		return CLASSIFY_REFUSE;
+	}
+	snprintf(cx.sig.auth.access_key_id, sizeof(cx.sig.auth.access_key_id),
+	    "%s", din->access_key_id);
+	snprintf(cx.sig.auth.region, sizeof(cx.sig.auth.region), "%s",
+	    din->region[0] != '\0' ? din->region : din->cfg->region);
+	snprintf(cx.sig.auth.service, sizeof(cx.sig.auth.service), "dax");
+	cx.sig.time = din->now;
+	if (find_principal(&cx) == -1 || (arn = dax_cluster_arn(&cx, din)) ==
+	    NULL)
+		goto out;
+	for (size_t i = 0; i < din->npairs; i++) {
+		struct authz_b *b = authz_add(&cx, din->actions[i], arn);
+
+		if (b == NULL)
+			goto out;
+		b->dax_item = true;
+		b->dax_table = din->tables[i];
+		b->dax_enclosing = din->enclosing;
+	}
+	if ((a = cx_alloc(&cx, (cx.authz.n ? cx.authz.n : 1) * sizeof(*a))) ==
+	    NULL)
+		goto out;
+	for (size_t i = 0; i < cx.authz.n; i++)
+		if (finish_authz(&cx, &((const struct authz_b *)
+		    cx.authz.items)[i], &a[i]) == -1)
+			goto out;
+	if (request_keys(&cx, &keys) == -1)
+		goto out;
+	out->service = SERVICE_DAX_CLUSTER;
+	out->operation = din->operation;
+	if ((out->access_key_id = cx_strdup(&cx, din->access_key_id)) == NULL ||
+	    (out->region = cx_strdup(&cx, cx.sig.auth.region)) == NULL)
+		goto out;
+	if (cx.principal != NULL &&
+	    (out->principal = cx_strdup(&cx, cx.principal->arn)) == NULL)
+		goto out;
+	out->request_time = din->now;
+	out->account_unknown = cx.account_unknown;
+	out->authz = a;
+	out->nauthz = cx.authz.n;
+	out->keys = keys.items;
+	out->nkeys = keys.n;
+	out->arena = cx.arena;
+	rv = 0;
+out:
+	if (rv == -1) {
+		arena_free(cx.arena);
+		memset(out, 0, sizeof(*out));
+		return CLASSIFY_REFUSE;
+	}
 	return CLASSIFY_OK;
 }
 

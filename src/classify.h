@@ -118,6 +118,33 @@ enum classify_status classify_request(const struct classify_input *in,
 void classify_result_free(struct classify_result *out);
 
 /*
+ * A DAX data-plane request (daxproto.h has read it): one (action, table)
+ * pair per table it touches, each on the cluster's ARN with the table
+ * as ddbgate:TableName and, inside a transaction, dax:EnclosingOperation.
+ * The identity is the access key id of the connection's latest
+ * authorizeConnection ("" before one). Item keys and attribute names
+ * are not decoded: a policy that uses dynamodb:LeadingKeys,
+ * dynamodb:Attributes and the like refuses the request.
+ */
+struct classify_dax_input {
+	const struct config *cfg;
+	const struct conf_endpoint *endpoint;	/* a dax-cluster endpoint */
+	const struct sockaddr *client;
+	bool secure_transport;
+	time_t now;
+	const char *access_key_id;	/* "" when none */
+	const char *region;		/* its credential scope's; "" = cfg's */
+	const char *operation;		/* "GetItem" (static) */
+	const char *enclosing;		/* "TransactWriteItems" or NULL */
+	const char *const *actions;	/* "dax:GetItem" (static) */
+	const char *const *tables;
+	size_t npairs;
+};
+
+enum classify_status classify_dax(const struct classify_dax_input *in,
+    struct classify_result *out, struct classify_refusal *why);
+
+/*
  * The i-th operation classify knows for service (spec tables 4.1-4.3),
  * in table order, or NULL past the last: for lint and tests.
  */

@@ -716,6 +716,77 @@ check_resolver(char *s, const char **why)
 	return sockaddr_parse(s, 53, &ss, &len, why);
 }
 
+/* "first-last": ports, first <= last, at most 64 of them. */
+static int
+parse_port_range(const char *s, uint16_t *first, uint16_t *last)
+{
+	unsigned long a, b;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	a = strtoul(s, &end, 10);
+	if (*end != '-' || end[1] < '0' || end[1] > '9')
+		return -1;
+	b = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || a < 1 || b > 65535 || a > b || b - a >= 64)
+		return -1;
+	*first = (uint16_t)a;
+	*last = (uint16_t)b;
+	return 0;
+}
+
+static int
+check_port_range(char *s, const char **why)
+{
+	uint16_t a, b;
+
+	if (parse_port_range(s, &a, &b) == -1) {
+		*why = "not first-last: two ports, first <= last, at most 64";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_ip_literal(char *s, const char **why)
+{
+	unsigned char addr[16];
+
+	if (inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) ==
+	    1)
+		return 0;
+	*why = "not a numeric IPv4 or IPv6 address";
+	return -1;
+}
+
+/* arn:<partition>:dax:<region>:<12 digits>:cache/<name> */
+static int
+check_cluster_arn(char *s, const char **why)
+{
+	const char *p = s, *colon;
+	int field;
+
+	*why = "not arn:<partition>:dax:<region>:<account>:cache/<name>";
+	for (field = 0; field < 5; field++) {
+		if ((colon = strchr(p, ':')) == NULL)
+			return -1;
+		if ((field == 0 && strncmp(p, "arn:", 4) != 0) ||
+		    (field == 2 && strncmp(p, "dax:", 4) != 0) ||
+		    (field == 4 && colon - p != 12) ||
+		    (field != 3 && colon == p))
+			return -1;
+		p = colon + 1;
+	}
+	if (strncmp(p, "cache/", 6) != 0 || p[6] == '\0')
+		return -1;
+	for (p += 6; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-'))
+			return -1;
+	return 0;
+}
+
 static int
 check_metrics_address(char *s, const char **why)
 {
@@ -807,7 +878,8 @@ static const char *const mode_words[] = {
 	[LISTENER_CONNECT] = "connect",
 	[LISTENER_SNI] = "sni",
 	[LISTENER_TRANSPARENT] = "transparent",
-	NULL,
+	[LISTENER_DAX] = "dax",
+	NULL,	/* LISTENER_DAX_NODE: made by the loader, never written */
 };
 
 static const char *const service_words[] = {
@@ -903,6 +975,25 @@ static const struct key keys[] = {
 	  .def = "true",
 	  .help = "offer h2 by ALPN (before http/1.1) on the TLS the listener "
 	  "terminates; false = http/1.1 only" },
+	{ .name = "listeners[].endpoint", .type = KEY_STRING,
+	  .off = LIS(endpoint), .syntax = "endpoint name",
+	  .unset = "(not a dax listener)",
+	  .help = "dax mode: the dax-cluster endpoint whose clients connect "
+	  "here (its first host is the cluster endpoint name)" },
+	{ .name = "listeners[].tls", .type = KEY_BOOL, .off = LIS(tls),
+	  .def = "true",
+	  .help = "dax mode: clients speak TLS (daxs://) and get a "
+	  "certificate for the cluster name; false = plain TCP (dax://)" },
+	{ .name = "listeners[].node_ports", .type = KEY_STRING,
+	  .off = LIS(node_ports), .check = check_port_range,
+	  .syntax = "first-last", .unset = "(not a dax listener)",
+	  .help = "dax mode: one listener per cluster node on these ports of "
+	  "the same address; discovery answers point clients at them" },
+	{ .name = "listeners[].advertise", .type = KEY_STRING,
+	  .off = LIS(advertise), .check = check_ip_literal,
+	  .syntax = "ip", .unset = "(the listener's address)",
+	  .help = "dax mode: the address discovery answers give clients; "
+	  "required when the listener's address is a wildcard" },
 
 	{ .name = "tls", .type = KEY_SECTION,
 	  .help = "certificates the gateway presents to clients" },
@@ -1022,6 +1113,15 @@ static const struct key keys[] = {
 	  .unit = "milliseconds",
 	  .help = "a health check's connect and handshake must end within "
 	  "this long" },
+	{ .name = "endpoints[].upstream_tls", .type = KEY_BOOL,
+	  .off = EPT(upstream_tls), .def = "true",
+	  .help = "dax-cluster: TLS to the nodes, verified against the "
+	  "cluster name (daxs, port 9111); false = plain TCP (dax, 8111)" },
+	{ .name = "endpoints[].cluster_arn", .type = KEY_STRING,
+	  .off = EPT(cluster_arn), .check = check_cluster_arn,
+	  .syntax = "arn:aws:dax:region:account:cache/name",
+	  .unset = "(from region, account and the cluster name)",
+	  .help = "dax-cluster: the resource policies name for this cluster" },
 
 	{ .name = "principals", .type = KEY_ITEMS, .off = CFG(principals),
 	  .off2 = CFG(nprincipals), .size = sizeof(struct conf_principal),
@@ -1916,6 +2016,80 @@ fail_key(struct loader *ld, const struct ynode *at, const char *key,
 }
 
 /* Parses the address (already checked) and refuses a repeated one. */
+static uint16_t
+sockaddr_port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)ss)
+		    ->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)(const void *)ss)
+	    ->sin6_port);
+}
+
+static bool
+is_wildcard(const struct sockaddr_storage *ss)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)ss)->sin_addr
+		    .s_addr == htonl(INADDR_ANY);
+	return memcmp(&((const struct sockaddr_in6 *)(const void *)ss)
+	    ->sin6_addr, &any6, sizeof(any6)) == 0;
+}
+
+/* The keys of mode dax: required there, refused elsewhere. */
+static int
+validate_dax_listener(struct loader *ld, const struct ynode *n,
+    struct conf_listener *l)
+{
+	static const char *const only_dax[] = { "endpoint", "node_ports",
+	    "advertise", "tls" };
+	const struct ynode *at;
+	uint16_t port = sockaddr_port_of(&l->addr);
+	const char *why;
+	socklen_t len;
+
+	if (l->mode != LISTENER_DAX) {
+		for (size_t k = 0; k < nitems(only_dax); k++)
+			if ((at = ynode_get(n, only_dax[k])) != NULL)
+				return fail_key(ld, at, only_dax[k], "only dax "
+				    "listeners take this key; this one is %s",
+				    config_mode_name(l->mode));
+		return 0;
+	}
+	if (l->endpoint == NULL)
+		return fail_key(ld, n, "endpoint", "required in dax mode: the "
+		    "dax-cluster endpoint whose clients connect here");
+	if (l->node_ports == NULL)
+		return fail_key(ld, n, "node_ports", "required in dax mode: "
+		    "one port per cluster node, e.g. 9112-9119");
+	at = ynode_or(ynode_get(n, "node_ports"), n);
+	(void)parse_port_range(l->node_ports, &l->node_port_first,
+	    &l->node_port_last);
+	if (port >= l->node_port_first && port <= l->node_port_last)
+		return fail_key(ld, at, "node_ports", "%s includes the "
+		    "listener's own port %u", l->node_ports, (unsigned)port);
+	if (l->advertise != NULL) {
+		char buf[80];
+
+		snprintf(buf, sizeof(buf), strchr(l->advertise, ':') ?
+		    "[%s]:1" : "%s:1", l->advertise);
+		if (sockaddr_parse(buf, 0, &l->advertise_addr, &len, &why) ==
+		    -1 || is_wildcard(&l->advertise_addr))
+			return fail_key(ld, ynode_or(ynode_get(n, "advertise"),
+			    n), "advertise", "not an address clients can "
+			    "connect to");
+	} else if (is_wildcard(&l->addr)) {
+		return fail_key(ld, n, "advertise", "required when a dax "
+		    "listener's address is a wildcard: discovery answers "
+		    "must name an address clients can reach");
+	} else {
+		l->advertise_addr = l->addr;
+	}
+	return 0;
+}
+
 static int
 validate_listener(struct loader *ld, const struct ynode *n, void *items,
     size_t i)
@@ -1927,6 +2101,9 @@ validate_listener(struct loader *ld, const struct ynode *n, void *items,
 
 	if (sockaddr_parse(l->address, 0, &l->addr, &l->addrlen, &why) == -1)
 		return fail_key(ld, at, "address", "%s", why);
+	l->dax_seed = -1;
+	if (validate_dax_listener(ld, n, l) == -1)
+		return -1;
 	if (l->proxy_auth_users != NULL && l->mode != LISTENER_CONNECT)
 		return fail_key(ld, ynode_or(ynode_get(n, "proxy_auth_users"),
 		    n), "proxy_auth_users", "only connect listeners "
@@ -2025,6 +2202,42 @@ validate_endpoint_upstreams(struct loader *ld, const struct ynode *n,
 	return 0;
 }
 
+/*
+ * A dax-cluster endpoint: its first host is the cluster endpoint name
+ * (SNI and the name verified on every node, as the official clients
+ * do); an upstream written without a port goes to
+ * the cluster's port, 9111 (daxs) or 8111 (dax), not 443.
+ */
+static int
+validate_dax_endpoint(struct loader *ld, const struct ynode *n,
+    struct conf_endpoint *e)
+{
+	const struct ynode *up = ynode_get(n, "upstream"), *at;
+	static const char *const only[] = { "upstream_tls", "cluster_arn" };
+	char *host;
+	uint16_t port;
+	const char *why;
+
+	if (e->service != SERVICE_DAX_CLUSTER) {
+		for (size_t k = 0; k < nitems(only); k++)
+			if ((at = ynode_get(n, only[k])) != NULL)
+				return fail_key(ld, at, only[k], "only "
+				    "dax-cluster endpoints take this key");
+		return 0;
+	}
+	for (size_t j = 0; up != NULL && j < e->nupstreams; j++) {
+		at = up->type == YNODE_SEQUENCE ? ynode_item(up, j) : up;
+		if (at == NULL || at->type != YNODE_SCALAR)
+			continue;
+		if (hostport_parse(at->text, 0, &host, &port, &why) == 0) {
+			free(host);
+			continue;	/* the port was written */
+		}
+		e->upstreams[j].port = e->upstream_tls ? 9111 : 8111;
+	}
+	return 0;
+}
+
 static int
 validate_endpoint(struct loader *ld, const struct ynode *n, void *items,
     size_t i)
@@ -2038,7 +2251,8 @@ validate_endpoint(struct loader *ld, const struct ynode *n, void *items,
 			return fail_key(ld, at, "name", "\"%s\" is already the "
 			    "name of endpoints[%zu]", v[i].name, j);
 	}
-	if (validate_endpoint_hosts(ld, n, v, i) == -1)
+	if (validate_endpoint_hosts(ld, n, v, i) == -1 ||
+	    validate_dax_endpoint(ld, n, (struct conf_endpoint *)&v[i]) == -1)
 		return -1;
 	return validate_endpoint_upstreams(ld, n, &v[i]);
 }
@@ -2091,6 +2305,108 @@ validate_ca_pair(struct loader *ld, const struct ynode *root,
 	return 0;
 }
 
+/*
+ * Each dax listener names a dax-cluster endpoint, and gets one node
+ * listener per port of node_ports, appended to the listeners: same
+ * address, same clients allowed, same TLS setting.
+ */
+static int
+validate_dax(struct loader *ld, const struct ynode *root, struct config *cfg)
+{
+	const struct ynode *list = ynode_get(root, "listeners"), *at;
+	size_t nseed = cfg->nlisteners, extra = 0, i, j, k;
+	struct conf_listener *v;
+	char key[48];
+
+	for (i = 0; i < nseed; i++) {
+		struct conf_listener *l = &cfg->listeners[i];
+
+		if (l->mode != LISTENER_DAX)
+			continue;
+		at = ynode_or(ynode_get(ynode_item(list, i), "endpoint"), root);
+		snprintf(key, sizeof(key), "listeners[%zu].endpoint", i);
+		for (j = 0; j < cfg->nendpoints; j++)
+			if (strcmp(cfg->endpoints[j].name, l->endpoint) == 0)
+				break;
+		if (j == cfg->nendpoints)
+			return fail_key(ld, at, key, "no endpoint is named "
+			    "\"%s\"", l->endpoint);
+		if (cfg->endpoints[j].service != SERVICE_DAX_CLUSTER)
+			return fail_key(ld, at, key, "endpoint %s is a %s "
+			    "endpoint; dax listeners serve dax-cluster "
+			    "endpoints", l->endpoint, config_service_name(
+			    cfg->endpoints[j].service));
+		l->endpoint_index = j;
+		extra += (size_t)(l->node_port_last - l->node_port_first) + 1;
+	}
+	if (extra == 0)
+		return 0;
+	v = xreallocarray(cfg->listeners, nseed + extra, sizeof(*v));
+	memset(v + nseed, 0, extra * sizeof(*v));
+	cfg->listeners = v;
+	for (i = 0; i < nseed; i++) {
+		const struct conf_listener *seed = &v[i];
+
+		if (seed->mode != LISTENER_DAX)
+			continue;
+		for (unsigned p = seed->node_port_first;
+		    p <= seed->node_port_last; p++) {
+			struct conf_listener *nl = &v[cfg->nlisteners];
+			char ip[INET6_ADDRSTRLEN];
+
+			*nl = *seed;
+			nl->mode = LISTENER_DAX_NODE;
+			nl->dax_seed = (long)i;
+			nl->dax_slot = p - seed->node_port_first;
+			nl->node_ports = NULL;
+			nl->advertise = NULL;
+			nl->proxy_auth_users = NULL;
+			nl->endpoint = xstrdup(seed->endpoint);
+			if (seed->nallow_clients > 0) {
+				nl->allow_clients = xreallocarray(NULL,
+				    seed->nallow_clients,
+				    sizeof(*nl->allow_clients));
+				memcpy(nl->allow_clients, seed->allow_clients,
+				    seed->nallow_clients *
+				    sizeof(*nl->allow_clients));
+			}
+			if (nl->addr.ss_family == AF_INET) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)
+				    (void *)&nl->addr;
+
+				sin->sin_port = htons((uint16_t)p);
+				inet_ntop(AF_INET, &sin->sin_addr, ip,
+				    sizeof(ip));
+				xasprintf(&nl->address, "%s:%u", ip, p);
+			} else {
+				struct sockaddr_in6 *sin6 = (struct
+				    sockaddr_in6 *)(void *)&nl->addr;
+
+				sin6->sin6_port = htons((uint16_t)p);
+				inet_ntop(AF_INET6, &sin6->sin6_addr, ip,
+				    sizeof(ip));
+				xasprintf(&nl->address, "[%s]:%u", ip, p);
+			}
+			cfg->nlisteners++;
+			for (k = 0; k + 1 < cfg->nlisteners; k++) {
+				if (!sockaddr_same((const struct sockaddr *)
+				    &v[k].addr, (const struct sockaddr *)
+				    &nl->addr))
+					continue;
+				at = ynode_or(ynode_get(ynode_item(list, i),
+				    "node_ports"), root);
+				snprintf(key, sizeof(key),
+				    "listeners[%zu].node_ports", i);
+				return fail_key(ld, at, key, "%s is already "
+				    "used by %s", nl->address, k < nseed ?
+				    "another listener" : "another dax "
+				    "listener's node_ports");
+			}
+		}
+	}
+	return 0;
+}
+
 /* Listeners that terminate TLS need something to present. */
 static int
 validate_listener_tls(struct loader *ld, const struct ynode *root,
@@ -2106,7 +2422,9 @@ validate_listener_tls(struct loader *ld, const struct ynode *root,
 	for (i = 0; i < cfg->nlisteners; i++) {
 		l = &cfg->listeners[i];
 		/* connect mode: the snapshot finds a certificate or says why */
-		if (l->mode == LISTENER_CONNECT)
+		if (l->mode == LISTENER_CONNECT ||
+		    ((l->mode == LISTENER_DAX || l->mode == LISTENER_DAX_NODE) &&
+		    !l->tls))
 			continue;
 		at = ynode_or(ynode_get(ynode_item(list, i), "mode"), root);
 		snprintf(key, sizeof(key), "listeners[%zu].mode", i);
@@ -2181,6 +2499,7 @@ load_root(struct loader *ld, const struct ynode *root)
 	if (expect(ld, root, YNODE_MAPPING, "a mapping of keys at the top "
 	    "level") == -1 ||
 	    walk_scope(ld, root, "", cfg) == -1 ||
+	    validate_dax(ld, root, cfg) == -1 ||
 	    validate_ca_pair(ld, root, cfg) == -1 ||
 	    validate_listener_tls(ld, root, cfg) == -1 ||
 	    validate_metrics(ld, root, cfg) == -1 ||
@@ -2424,6 +2743,8 @@ config_same_listener(const struct conf_listener *a,
 const char *
 config_mode_name(enum listener_mode mode)
 {
+	if (mode == LISTENER_DAX_NODE)
+		return "dax-node";
 	if ((size_t)mode >= nitems(mode_words) - 1)
 		return "?";
 	return mode_words[mode];

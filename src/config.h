@@ -25,6 +25,9 @@ enum listener_mode {
 	LISTENER_CONNECT,
 	LISTENER_SNI,
 	LISTENER_TRANSPARENT,
+	LISTENER_DAX,		/* DAX clients of one cluster: its seed */
+	LISTENER_DAX_NODE,	/* one node of that cluster (made by the
+				   loader from the dax listener's node_ports) */
 };
 
 enum endpoint_service {
@@ -48,6 +51,17 @@ struct conf_listener {
 	size_t nallow_clients;
 	char *proxy_auth_users; /* connect mode: users file; NULL = no auth */
 	bool http2;		/* ALPN offers h2 */
+	/* mode dax (and the node listeners it makes) */
+	char *endpoint;		/* the dax-cluster endpoint's name */
+	size_t endpoint_index;	/* resolved by the loader */
+	bool tls;		/* clients speak TLS (daxs://); false: dax:// */
+	char *node_ports;	/* "first-last", as written */
+	uint16_t node_port_first, node_port_last;
+	char *advertise;	/* the address clients are given; NULL: the
+				   listener's own */
+	struct sockaddr_storage advertise_addr; /* port 0 */
+	long dax_seed;		/* a node listener: its dax listener; else -1 */
+	unsigned dax_slot;	/* a node listener: which node it stands for */
 };
 
 struct conf_certificate {
@@ -79,6 +93,9 @@ struct conf_endpoint {
 	bool deny_replays;	/* refuse a request whose signature was seen */
 	unsigned health_check_interval_s; /* 0: no active health check */
 	unsigned health_check_timeout_ms;
+	/* service dax-cluster */
+	bool upstream_tls;	/* TLS to the nodes (daxs); false: dax */
+	char *cluster_arn;	/* the policies' resource; NULL: built */
 };
 
 struct conf_principal {

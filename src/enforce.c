@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "daxproto.h"
 #include "enforce.h"
 #include "http1.h"
 #include "policy.h"
@@ -132,10 +133,10 @@ enforce_account_unknowable(const struct policy *p,
 
 /* Evaluates every pair; the first one not allowed decides. */
 static void
-evaluate(const struct enforce_input *in, struct verdict *v)
+evaluate(const struct snapshot *snap, size_t endpoint, struct verdict *v)
 {
-	const struct conf_endpoint *ep = &in->snap->cfg->endpoints[in->endpoint];
-	const struct policy *p = in->snap->policies[in->endpoint];
+	const struct conf_endpoint *ep = &snap->cfg->endpoints[endpoint];
+	const struct policy *p = snap->policies[endpoint];
 	const struct classify_result *c = &v->cls;
 	struct policy_key keys[128];
 
@@ -246,7 +247,56 @@ enforce_request(const struct enforce_input *in, struct verdict *v)
 	list_pairs(v);
 	check_replay(in, v);
 	if (strcmp(v->decision, "allow") == 0)
-		evaluate(in, v);
+		evaluate(in->snap, in->endpoint, v);
+}
+
+void
+enforce_dax(const struct enforce_dax_input *in, struct verdict *v)
+{
+	const struct config *cfg = in->snap->cfg;
+	const struct conf_endpoint *ep = &cfg->endpoints[in->endpoint];
+	const struct dax_request *r = in->req;
+	const char *actions[DAX_MAX_PAIRS], *tables[DAX_MAX_PAIRS];
+	struct classify_dax_input ci = {
+		.cfg = cfg,
+		.endpoint = ep,
+		.client = in->client,
+		.secure_transport = in->secure_transport,
+		.now = in->now,
+		.access_key_id = in->access_key_id,
+		.region = in->region,
+		.operation = r->method->name,
+		.enclosing = r->enclosing,
+		.actions = actions,
+		.tables = tables,
+		.npairs = r->npairs,
+	};
+	struct classify_refusal why;
+
+	memset(v, 0, sizeof(*v));
+	v->service = ep->service;
+	v->decision = "allow";
+	v->forward = true;
+	for (size_t i = 0; i < r->npairs; i++) {
+		actions[i] = r->pairs[i].action;
+		tables[i] = dax_pair_table(r, i);
+	}
+	if (classify_dax(&ci, &v->cls, &why) != CLASSIFY_OK) {
+		deny(v, ep, why.type, why.message);
+		return;
+	}
+	v->classified = true;
+	list_pairs(v);
+	if (r->refused) {
+		deny(v, ep, ACCESS_DENIED, r->refusal);
+		return;
+	}
+	if (in->access_key_id[0] == '\0') {
+		deny(v, ep, ACCESS_DENIED, "the connection has not sent "
+		    "authorizeConnection: no identity to decide on");
+		return;
+	}
+	evaluate(in->snap, in->endpoint, v);
 }
 
 void

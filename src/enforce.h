@@ -50,6 +50,29 @@ struct verdict {
 /* Decides on one request; *v is filled whatever the outcome. */
 void enforce_request(const struct enforce_input *in, struct verdict *v);
 
+/*
+ * The same decision for a DAX data-plane request (spec 7.7 b): every
+ * (action, table) pair of req on the cluster's ARN, the identity from
+ * the connection's latest authorizeConnection. A request the framer
+ * could read but not decide on (req->refused), or one on a connection
+ * that never authenticated, is denied. No replay check: DAX signatures
+ * cover no request (spec 7.3).
+ */
+struct dax_request;
+
+struct enforce_dax_input {
+	const struct snapshot *snap;
+	size_t endpoint;
+	const struct sockaddr *client;
+	bool secure_transport;
+	time_t now;
+	const struct dax_request *req;
+	const char *access_key_id;	/* "" when none */
+	const char *region;		/* "" when unknown */
+};
+
+void enforce_dax(const struct enforce_dax_input *in, struct verdict *v);
+
 void verdict_free(struct verdict *v);
 
 /*

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "diag.h"
 #include "dnscache.h"
+#include "daxmap.h"
 #include "listener.h"
 #include "log.h"
 #include "logwriter.h"
@@ -167,6 +168,7 @@ struct server {
 	struct replay_cache *replay;
 	struct dnscache *dns;
 	struct addrhealth *health;
+	struct daxmap *dax;
 	struct metrics *metrics;
 	pthread_mutex_t snap_mu; /* guards snap for the metrics writers */
 	struct event_base *base;
@@ -493,6 +495,7 @@ start_workers(struct server *srv, char *err, size_t errlen)
 		.dns = srv->dns,
 		.health = srv->health,
 		.metrics = srv->metrics,
+		.dax = srv->dax,
 	};
 
 	for (unsigned i = 0; i < n; i++) {
@@ -709,7 +712,8 @@ cmd_run(int argc, char **argv)
 	    NULL ||
 	    (srv.replay = replay_new()) == NULL ||
 	    (srv.dns = dnscache_new()) == NULL ||
-	    (srv.health = addrhealth_new()) == NULL)
+	    (srv.health = addrhealth_new()) == NULL ||
+	    (srv.dax = daxmap_new()) == NULL)
 		fatalx("cannot start: out of memory");
 	if ((srv.base = event_base_new()) == NULL)
 		fatalx("cannot create the main event base");
@@ -757,6 +761,7 @@ cmd_run(int argc, char **argv)
 	replay_free(srv.replay);
 	dnscache_free(srv.dns);
 	addrhealth_free(srv.health);
+	daxmap_free(srv.dax);
 	ares_library_cleanup();
 	log_info("stopped");
 	return 0;

@@ -3437,6 +3437,7 @@ static const struct known_key known_keys[] = {
 	{ "aws:vpceorgpaths", KT_STRINGS, KK_SENSITIVE },
 	{ "aws:vpcsourceip", KT_IP, 0 },
 	{ "dax:enclosingoperation", KT_STRING, 0 },
+	{ "ddbgate:tablename", KT_STRING, 0 },
 	{ "dynamodb:attributes", KT_STRINGS, 0 },
 	{ "dynamodb:enclosingoperation", KT_STRING, 0 },
 	{ "dynamodb:firstpartitionkeyvalues", KT_STRINGS, 0 },

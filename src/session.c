@@ -36,6 +36,8 @@
 #include "cidr.h"
 #include "clienthello.h"
 #include "config.h"
+#include "daxmap.h"
+#include "daxproto.h"
 #include "enforce.h"
 #include "h2.h"
 #include "http1.h"
@@ -53,6 +55,7 @@
 #include "tlsbev.h"
 #include "upstream.h"
 #include "worker.h"
+#include "xmalloc.h"
 
 /* <linux/netfilter_ipv4.h> clashes with <netinet/in.h>; the value is the
  * kernel ABI, and IP6T_SO_ORIGINAL_DST is the same number. */
@@ -64,6 +67,7 @@
 #define RELAY_LOW (64 * 1024)	/* resume below this */
 #define LINGER_SECONDS 2	/* lingering close: at most this long ... */
 #define LINGER_MAX_BYTES (64u * 1024 * 1024) /* ... and this many bytes */
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 struct session {
 	uint64_t id;	/* per worker; logs say "worker.id" */
@@ -146,6 +150,8 @@ struct session {
 	char up_addr[64];	   /* the tunnel's upstream "ip:port" */
 	char orig_dst_ip[64];	   /* orig_dst without the port */
 
+	struct dax_relay *dax;	   /* a DAX listener's connection; owned */
+
 	struct {
 		int status;
 		enum http1_body body;
@@ -157,12 +163,62 @@ struct session {
 	} resp;
 };
 
+/* DAX connections (the relay's code is further down). */
+#define DAX_PENDING_MAX 8	/* requests answered in order, at most */
+#define DAX_REQUEST_ID_LEN 48
+
+struct dax_pending {
+	const struct dax_method *method; /* what the answer is framed by */
+	uint8_t *denial;	/* the answer the gateway wrote, or NULL */
+	size_t denial_len;
+	struct verdict verdict;	/* a data request's decision; owned */
+	bool decided;		/* verdict holds one (data requests) */
+	uint64_t frame_len;
+	struct timespec start;
+};
+
+struct dax_relay {
+	struct dax_framer framer;
+	size_t fed;		/* input bytes of the current frame already
+				   given to the framer */
+	struct dax_response_scan resp; /* for q[qhead], once forwarded */
+	bool resp_started;
+	struct dax_pending q[DAX_PENDING_MAX];
+	size_t qhead, qlen;
+	char access_key_id[DAX_KEY_ID_MAX + 1];	/* "" before authorizing */
+	char region[32];
+	char map_key[128];	/* the dax listener's, for daxmap */
+	unsigned nslots;	/* its node ports */
+	uint16_t first_port;
+	struct sockaddr_storage advertise;
+	char node[64];		/* a node listener: the node's address */
+	uint16_t node_port;
+	uint64_t frames;
+};
+
 static void process_input(struct session *s);
 static void dispatch(struct session *s);
 static void connect_next(struct session *s);
 static void on_resolved(void *arg, const struct resolver_result *res);
 static void relay_body(struct session *s, size_t head);
 static void response_done(struct session *s);
+static void route_start(struct session *s);
+static void handshake_start(struct session *s);
+static void on_down_read(struct bufferevent *bev, void *arg);
+static void on_down_write(struct bufferevent *bev, void *arg);
+static void on_down_event(struct bufferevent *bev, short what, void *arg);
+static void dax_fail(struct session *s, enum log_level level,
+    const char *what);
+static void dax_free(struct dax_relay *d);
+static void dax_abandon(struct session *s, const char *reason);
+static const char *dax_target(const struct session *s, size_t i,
+    uint16_t *port);
+static void dax_upstream_ready(struct session *s);
+static void dax_plain_upstream(struct session *s, int fd);
+static void dax_start(struct session *s);
+static void dax_client_input(struct session *s);
+static void dax_upstream_input(struct session *s);
+static int dax_adopt_snapshot(struct session *s);
 
 /*
  * The head read_head() parsed, for authorize() to use instead of parsing
@@ -194,6 +250,7 @@ session_state_name(enum session_state state)
 		[SESSION_RELAY_BODY] = "relaying response body",
 		[SESSION_TUNNEL] = "opaque tunnel",
 		[SESSION_H2] = "HTTP/2",
+		[SESSION_DAX] = "DAX relay",
 		[SESSION_CLOSING] = "closing",
 	};
 
@@ -229,26 +286,29 @@ set_state(struct session *s, enum session_state next)
 {
 	static const unsigned allowed[] = {
 		[SESSION_NEW] = 1u << SESSION_HANDSHAKE |
-		    1u << SESSION_PROXY_HEAD | 1u << SESSION_PEEK_HELLO,
+		    1u << SESSION_PROXY_HEAD | 1u << SESSION_PEEK_HELLO |
+		    1u << SESSION_RESOLVING,
 		[SESSION_PROXY_HEAD] = 1u << SESSION_HANDSHAKE |
 		    1u << SESSION_RESOLVING,
 		[SESSION_PEEK_HELLO] = 1u << SESSION_HANDSHAKE,
 		[SESSION_HANDSHAKE] = 1u << SESSION_READ_HEAD |
-		    1u << SESSION_H2,
+		    1u << SESSION_H2 | 1u << SESSION_RESOLVING,
 		[SESSION_READ_HEAD] = 1u << SESSION_READ_BODY |
 		    1u << SESSION_RESOLVING | 1u << SESSION_WAIT_RESPONSE,
 		[SESSION_READ_BODY] = 1u << SESSION_RESOLVING |
 		    1u << SESSION_WAIT_RESPONSE,
 		[SESSION_RESOLVING] = 1u << SESSION_CONNECTING,
 		[SESSION_CONNECTING] = 1u << SESSION_CONNECTING |
-		    1u << SESSION_UPSTREAM_TLS | 1u << SESSION_TUNNEL,
+		    1u << SESSION_UPSTREAM_TLS | 1u << SESSION_TUNNEL |
+		    1u << SESSION_DAX,
 		/* a failed handshake moves on to the next address */
 		[SESSION_UPSTREAM_TLS] = 1u << SESSION_WAIT_RESPONSE |
-		    1u << SESSION_CONNECTING,
+		    1u << SESSION_CONNECTING | 1u << SESSION_DAX,
 		[SESSION_WAIT_RESPONSE] = 1u << SESSION_RELAY_BODY,
 		[SESSION_RELAY_BODY] = 1u << SESSION_READ_HEAD,
 		[SESSION_TUNNEL] = 0,
 		[SESSION_H2] = 0,
+		[SESSION_DAX] = 0,
 		[SESSION_CLOSING] = 0,
 	};
 
@@ -379,8 +439,11 @@ session_close(struct session *s, const char *reason)
 		log_request(s, s->resp.status != 0 ? s->resp.status : 499,
 		    "request_abandoned", why);
 	}
+	if (s->dax != NULL)
+		dax_abandon(s, reason);
 	drop_upstream(s);
 	verdict_free(&s->verdict);
+	dax_free(s->dax);
 	h2_conn_free(s->h2); /* its stream sessions see their client leave */
 	if (s->resume != NULL)
 		event_free(s->resume);
@@ -608,6 +671,11 @@ reply_error(struct session *s, enum proxy_error_kind kind, bool close_after,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (s->dax != NULL) {	/* no HTTP to answer in: the step, logged */
+		dax_fail(s, kind >= PE_DNS_ERROR ? LOG_LEVEL_WARNING :
+		    LOG_LEVEL_INFO, msg);
+		return;
+	}
 	close_after = close_after || !s->req.keep_alive || s->worker->draining;
 	request_id(s, rid, sizeof(rid));
 	n = proxy_error_format(out, sizeof(out), kind, msg, rid, close_after);
@@ -1067,6 +1135,9 @@ session_egress_refusals(void)
 static size_t
 target_count(const struct session *s)
 {
+	if (s->dax != NULL && s->listener != NULL &&
+	    s->listener->mode == LISTENER_DAX_NODE)
+		return 1;
 	return s->ep->nupstreams > 0 ? s->ep->nupstreams : 1;
 }
 
@@ -1094,6 +1165,8 @@ sockaddr_port(const struct sockaddr *sa)
 static const char *
 target_host(const struct session *s, size_t i, uint16_t *port)
 {
+	if (s->dax != NULL)
+		return dax_target(s, i, port);
 	if (s->ep->nupstreams == 0 && s->orig_dst_ip[0] != '\0') {
 		/* transparent: where the client was going (guard applies) */
 		*port = sockaddr_port((const struct sockaddr *)&s->orig_dst);
@@ -1409,6 +1482,8 @@ on_connected(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->tun.active)
 		tunnel_open(s, fd);
+	else if (s->dax != NULL && !s->ep->upstream_tls)
+		dax_plain_upstream(s, fd);
 	else
 		start_tls(s, fd, current_addr(s));
 }
@@ -1502,7 +1577,10 @@ tls_done(struct session *s)
 	slog(s, LOG_LEVEL_DEBUG, "upstream %s verified as %s (%s%s)",
 	    s->up->addr_str, s->host, SSL_get_version(ssl),
 	    tls_client_resumed(ssl) ? ", session resumed" : "");
-	send_request(s);
+	if (s->dax != NULL)
+		dax_upstream_ready(s);
+	else
+		send_request(s);
 }
 
 /* The upstream failed or went away while a response was expected. */
@@ -1592,6 +1670,17 @@ session_drain(struct session *s)
 	case SESSION_H2:
 		/* GOAWAY; its streams (sessions of their own) finish */
 		h2_conn_drain(s->h2);
+		break;
+	case SESSION_DAX:
+		if (s->dax->qlen == 0)
+			finish(s, "draining: idle", false);
+		/* else dax_upstream_input() closes it after the answers */
+		break;
+	case SESSION_RESOLVING:
+	case SESSION_CONNECTING:
+	case SESSION_UPSTREAM_TLS:
+		if (s->dax != NULL)	/* no request read yet */
+			session_close(s, "draining");
 		break;
 	default:
 		/* in flight: response_done() or answer() closes it */
@@ -2272,6 +2361,656 @@ tunnel_open(struct session *s, int fd)
 	tunnel_pump(s, s->down, s->tun.bev, &s->tun.up_bytes);
 }
 
+/* ---- DAX: one client connection relayed to one node ------------------- */
+
+/*
+ * A DAX connection is relayed frame by frame (spec 7): the client's
+ * stream is framed by daxproto.c, each data request goes through the
+ * endpoint's policy, and what the policy denies is answered here with a
+ * DAX error response (AccessDeniedException) in its turn, never
+ * forwarded. Responses are framed by the method they answer; an
+ * `endpoints` answer is held whole and rewritten so that every node
+ * points at one of the dax listener's node ports. Anything that cannot
+ * be framed closes the connection: nothing is forwarded on a guess.
+ */
+static void dax_client_input(struct session *s);
+static void dax_flush_denials(struct session *s);
+
+static void
+dax_pending_clear(struct dax_pending *p)
+{
+	free(p->denial);
+	verdict_free(&p->verdict);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+dax_free(struct dax_relay *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->qlen; i++)
+		dax_pending_clear(&d->q[(d->qhead + i) % DAX_PENDING_MAX]);
+	dax_framer_free(&d->framer);
+	free(d);
+}
+
+/* Any failure of the DAX path: said once, with the step, then closed. */
+static void
+dax_fail(struct session *s, enum log_level level, const char *what)
+{
+	slog(s, level, "DAX connection closed: %s", what);
+	session_close(s, what);
+}
+
+/* The name (or address) and port of upstream target i of a DAX session:
+ * the node a node listener stands for, or the cluster's seed targets. */
+static const char *
+dax_target(const struct session *s, size_t i, uint16_t *port)
+{
+	const struct dax_relay *d = s->dax;
+
+	if (d->node[0] != '\0') {
+		*port = d->node_port;
+		return d->node;
+	}
+	if (s->ep->nupstreams == 0) {
+		*port = s->ep->upstream_tls ? 9111 : 8111;
+		return s->host;
+	}
+	*port = s->ep->upstreams[i].port;
+	return s->ep->upstreams[i].host;
+}
+
+/* daxmap's name for the cluster of a dax listener. */
+static void
+dax_map_key(const struct conf_listener *seed, const struct conf_endpoint *ep,
+    char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s", seed->address, ep->name);
+}
+
+/* Sets up the relay state of a session on a dax or dax-node listener.
+ * 0, or -1 when the session was closed. */
+static int
+dax_setup(struct session *s)
+{
+	const struct config *cfg = s->snap->cfg;
+	const struct conf_listener *l = s->listener;
+	const struct conf_listener *seed = l->mode == LISTENER_DAX_NODE ?
+	    &cfg->listeners[l->dax_seed] : l;
+	struct dax_relay *d = calloc(1, sizeof(*d));
+	struct sockaddr_storage node;
+
+	if (d == NULL) {
+		session_close(s, "out of memory");
+		return -1;
+	}
+	s->dax = d;
+	s->ep_index = seed->endpoint_index;
+	s->ep = &cfg->endpoints[s->ep_index];
+	snprintf(s->host, sizeof(s->host), "%s", s->ep->hosts[0]);
+	dax_framer_init(&d->framer, cfg->limits.max_body_bytes);
+	dax_map_key(seed, s->ep, d->map_key, sizeof(d->map_key));
+	d->nslots = (unsigned)(seed->node_port_last - seed->node_port_first) +
+	    1;
+	d->first_port = seed->node_port_first;
+	d->advertise = seed->advertise_addr;
+	if (l->mode != LISTENER_DAX_NODE)
+		return 0;
+	if (daxmap_lookup(s->worker->dax, d->map_key, l->dax_slot, &node) !=
+	    0) {
+		dax_fail(s, LOG_LEVEL_INFO, "no cluster node behind this node "
+		    "port yet: no discovery answer has named one (clients "
+		    "learn node ports from `endpoints`)");
+		return -1;
+	}
+	sockaddr_format_ip((const struct sockaddr *)&node, d->node,
+	    sizeof(d->node));
+	d->node_port = sockaddr_port((const struct sockaddr *)&node);
+	return 0;
+}
+
+/* Starts a DAX session: TLS with the client (daxs) or straight to
+ * routing (dax); the upstream connection is made at once. */
+static void
+dax_start(struct session *s)
+{
+	const struct config *cfg = s->snap->cfg;
+	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
+
+	if (dax_setup(s) != 0)
+		return;
+	if (s->listener->tls) {
+		handshake_start(s);
+		return;
+	}
+	s->plain = true;
+	s->down = bufferevent_socket_new(s->worker->base, s->fd,
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (s->down == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
+	    s);
+	bufferevent_setwatermark(s->down, EV_READ, 0, RELAY_HIGH);
+	bufferevent_set_timeouts(s->down, &tmo, &tmo);
+	bufferevent_enable(s->down, EV_READ | EV_WRITE);
+	route_start(s);
+}
+
+/* A plain (dax://) upstream: the relay starts on the connected socket. */
+static void
+dax_plain_upstream(struct session *s, int fd)
+{
+	struct bufferevent *bev = bufferevent_socket_new(s->worker->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	char key[300];
+
+	if (bev == NULL) {
+		close(fd);
+		dax_fail(s, LOG_LEVEL_WARNING, "out of memory");
+		return;
+	}
+	s->up = upstream_conn_new(bev, current_addr(s), s->snap->generation,
+	    s->ep_index, pool_key(s, key, sizeof(key)));
+	if (s->up == NULL) {
+		bufferevent_free(bev);
+		dax_fail(s, LOG_LEVEL_WARNING, "out of memory");
+		return;
+	}
+	dax_upstream_ready(s);
+}
+
+static void on_dax_up_read(struct bufferevent *bev, void *arg);
+static void on_dax_up_write(struct bufferevent *bev, void *arg);
+static void on_dax_up_event(struct bufferevent *bev, short what, void *arg);
+
+/* The upstream is connected (and verified): frames may flow. */
+static void
+dax_upstream_ready(struct session *s)
+{
+	const struct config *cfg = s->snap->cfg;
+	struct timeval idle = { .tv_sec = cfg->limits.client_idle_timeout_s };
+
+	set_state(s, SESSION_DAX);
+	slog(s, LOG_LEVEL_DEBUG, "DAX relay to %s (%s)", s->up->addr_str,
+	    s->ep->upstream_tls ? "TLS verified" : "plain TCP");
+	bufferevent_setcb(s->up->bev, on_dax_up_read, on_dax_up_write,
+	    on_dax_up_event, s);
+	bufferevent_set_timeouts(s->up->bev, NULL, NULL);
+	bufferevent_setwatermark(s->up->bev, EV_READ, 0, RELAY_HIGH);
+	bufferevent_setwatermark(s->up->bev, EV_WRITE, RELAY_LOW, 0);
+	bufferevent_set_timeouts(s->down, &idle, &idle);
+	bufferevent_enable(s->up->bev, EV_WRITE);
+	tlsbev_enable_read(s->up->bev);
+	tlsbev_enable_read(s->down);
+	dax_client_input(s);
+}
+
+/* The request id the gateway's own answers carry. */
+static void
+dax_request_id(const struct session *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "ddbgate-%u-%llu-%llu", s->worker->id,
+	    (unsigned long long)s->id,
+	    (unsigned long long)s->dax->frames);
+}
+
+/* The access and audit lines of one data request, from its entry. */
+static void
+dax_log(struct session *s, struct dax_pending *p, int status,
+    const char *error, uint64_t response_bytes)
+{
+	verdict_free(&s->verdict);
+	s->verdict = p->verdict;	/* moved: log_request reads it there */
+	memset(&p->verdict, 0, sizeof(p->verdict));
+	p->decided = false;
+	memset(&s->req, 0, sizeof(s->req));
+	snprintf(s->req.target, sizeof(s->req.target), "DAX %s",
+	    p->method->name);
+	s->req.head_len = (size_t)p->frame_len;
+	s->req.start = p->start;
+	s->resp.bytes = response_bytes;
+	memset(&s->resp.up_start, 0, sizeof(s->resp.up_start));
+	log_request(s, status, error, NULL);
+	verdict_free(&s->verdict);
+	s->requests++;
+}
+
+/* Queues an answer entry; the caller filled it. */
+static struct dax_pending *
+dax_push(struct dax_relay *d)
+{
+	struct dax_pending *p = &d->q[(d->qhead + d->qlen) % DAX_PENDING_MAX];
+
+	memset(p, 0, sizeof(*p));
+	d->qlen++;
+	return p;
+}
+
+static void
+dax_pop(struct dax_relay *d)
+{
+	dax_pending_clear(&d->q[d->qhead]);
+	d->qhead = (d->qhead + 1) % DAX_PENDING_MAX;
+	d->qlen--;
+	d->resp_started = false;
+}
+
+/* Writes the answers the gateway made that are next in line. */
+static void
+dax_flush_denials(struct session *s)
+{
+	struct dax_relay *d = s->dax;
+	struct dax_pending *p;
+
+	while (d->qlen > 0 && (p = &d->q[d->qhead])->denial != NULL) {
+		bufferevent_write(s->down, p->denial, p->denial_len);
+		dax_log(s, p, 400, "dax_request_denied", p->denial_len);
+		dax_pop(d);
+	}
+	tlsbev_write_now(s->down);
+}
+
+/* A data request: decide, then forward it or queue the denial. */
+static void
+dax_decide(struct session *s, struct evbuffer *in, struct evbuffer *out,
+    const struct dax_request *r)
+{
+	static const int denied_path[] = { 4, 37, 38, 39, 42 };
+	struct dax_relay *d = s->dax;
+	struct enforce_dax_input ei = {
+		.snap = s->snap,
+		.endpoint = s->ep_index,
+		.client = (const struct sockaddr *)&s->client_addr,
+		.secure_transport = s->listener == NULL || s->listener->tls,
+		.now = time(NULL),
+		.req = r,
+		.access_key_id = d->access_key_id,
+		.region = d->region,
+	};
+	struct dax_pending *p = dax_push(d);
+	char rid[DAX_REQUEST_ID_LEN];
+	size_t cap, n;
+
+	p->method = r->method;
+	p->frame_len = r->len;
+	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	enforce_dax(&ei, &p->verdict);
+	p->decided = true;
+	if (p->verdict.forward) {
+		evbuffer_remove_buffer(in, out, (size_t)r->len);
+		return;
+	}
+	evbuffer_drain(in, (size_t)r->len);
+	slog(s, LOG_LEVEL_INFO, "denied: %s", p->verdict.reason);
+	dax_request_id(s, rid, sizeof(rid));
+	cap = strlen(p->verdict.message) + 128;
+	p->denial = xmalloc(cap);
+	n = dax_error_encode(p->denial, cap, denied_path, nitems(denied_path),
+	    p->verdict.message, rid, "AccessDeniedException", 400);
+	p->denial_len = n;
+	if (d->qlen == 1)
+		dax_flush_denials(s);
+}
+
+/* One whole client frame is at the front of the input. 0, or -1 when
+ * the session was closed. */
+static int
+dax_frame(struct session *s, struct evbuffer *in, struct evbuffer *out)
+{
+	struct dax_relay *d = s->dax;
+	const struct dax_request *r = &d->framer.req;
+	struct dax_pending *p;
+	char why[300];
+
+	d->frames++;
+	switch (r->kind) {
+	case DAX_PREAMBLE:
+		evbuffer_remove_buffer(in, out, (size_t)r->len);
+		return 0;
+	case DAX_AUTH:
+		if (r->refused) {
+			snprintf(why, sizeof(why), "%s", r->refusal);
+			dax_fail(s, LOG_LEVEL_INFO, why);
+			return -1;
+		}
+		if (strcmp(d->access_key_id, r->access_key_id) != 0)
+			slog(s, LOG_LEVEL_DEBUG, "authorizeConnection: access "
+			    "key id %s", r->access_key_id);
+		memcpy(d->access_key_id, r->access_key_id,
+		    sizeof(d->access_key_id));
+		memcpy(d->region, r->region, sizeof(d->region));
+		evbuffer_remove_buffer(in, out, (size_t)r->len);
+		return 0;
+	case DAX_ENDPOINTS:
+	case DAX_META:
+		p = dax_push(d);
+		p->method = r->method;
+		p->frame_len = r->len;
+		evbuffer_remove_buffer(in, out, (size_t)r->len);
+		return 0;
+	case DAX_DATA:
+		dax_decide(s, in, out, r);
+		return 0;
+	}
+	return 0;
+}
+
+/* Frames what the client sent, while the queue and the upstream have
+ * room. */
+static void
+dax_client_input(struct session *s)
+{
+	struct dax_relay *d = s->dax;
+	struct evbuffer *in = bufferevent_get_input(s->down);
+	struct evbuffer *out;
+
+	if (s->state != SESSION_DAX)
+		return; /* the upstream is not ready: the input waits */
+	if (d->fed == 0 && dax_adopt_snapshot(s) != 0)
+		return;
+	out = bufferevent_get_output(s->up->bev);
+	while (d->qlen < DAX_PENDING_MAX &&
+	    evbuffer_get_length(out) < RELAY_HIGH &&
+	    evbuffer_get_length(in) > d->fed) {
+		struct evbuffer_iovec v[8];
+		struct evbuffer_ptr at;
+		enum dax_status st = DAX_MORE;
+		int nv;
+
+		evbuffer_ptr_set(in, &at, d->fed, EVBUFFER_PTR_SET);
+		nv = evbuffer_peek(in, -1, &at, v, 8);
+		for (int i = 0; i < nv && i < 8 && st == DAX_MORE; i++) {
+			size_t used = 0;
+
+			st = dax_framer_feed(&d->framer, v[i].iov_base,
+			    v[i].iov_len, &used);
+			d->fed += used;
+		}
+		if (st == DAX_ERROR) {
+			char why[300];
+
+			snprintf(why, sizeof(why), "client stream: %s",
+			    d->framer.err);
+			dax_fail(s, LOG_LEVEL_WARNING, why);
+			return;
+		}
+		if (st == DAX_MORE && nv > 8)
+			continue; /* peek showed 8 chains of more: look again */
+		if (st == DAX_MORE)
+			break;	/* the rest of the frame is still to come */
+		d->fed = 0;
+		if (dax_frame(s, in, out) != 0)
+			return;
+	}
+	if (evbuffer_get_length(out) > 0) {
+		tlsbev_write_now(s->up->bev);
+		if (d->qlen > 0) {
+			struct timeval tmo = { .tv_sec =
+			    s->snap->cfg->limits.upstream_timeout_s };
+
+			bufferevent_set_timeouts(s->up->bev, &tmo, NULL);
+		}
+	}
+}
+
+/* daxmap slot -> the node port clients are given. */
+static int
+dax_map_node(void *arg, const struct dax_node_addr *node,
+    struct dax_node_addr *to)
+{
+	struct session *s = arg;
+	struct dax_relay *d = s->dax;
+	struct sockaddr_storage ss;
+	char a[64];
+	int slot;
+
+	memset(&ss, 0, sizeof(ss));
+	if (node->addrlen == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, node->addr, 4);
+		sin->sin_port = htons(node->port);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, node->addr, 16);
+		sin6->sin6_port = htons(node->port);
+	}
+	sockaddr_format((const struct sockaddr *)&ss, a, sizeof(a));
+	if (!cidr_list_contains(s->ep->allowed_cidrs, s->ep->nallowed_cidrs,
+	    (const struct sockaddr *)&ss)) {
+		guard_refused(s, "a discovered DAX node",
+		    (const struct sockaddr *)&ss);
+		return -1;
+	}
+	slot = daxmap_assign(s->worker->dax, d->map_key, d->nslots, &ss,
+	    monotonic_ms());
+	if (slot < 0) {
+		slog(s, LOG_LEVEL_WARNING, "discovery: node %s left out of the "
+		    "answer: all %u node ports of the dax listener stand for "
+		    "other nodes (widen node_ports)", a, d->nslots);
+		return -1;
+	}
+	if (d->advertise.ss_family == AF_INET) {
+		to->addrlen = 4;
+		memcpy(to->addr, &((const struct sockaddr_in *)(const void *)
+		    &d->advertise)->sin_addr, 4);
+	} else {
+		to->addrlen = 16;
+		memcpy(to->addr, &((const struct sockaddr_in6 *)(const void *)
+		    &d->advertise)->sin6_addr, 16);
+	}
+	to->port = (uint16_t)(d->first_port + (unsigned)slot);
+	slog(s, LOG_LEVEL_DEBUG, "discovery: node %s is node port %u", a,
+	    (unsigned)to->port);
+	return 0;
+}
+
+/* A whole `endpoints` answer of len bytes at the front of in. */
+static int
+dax_rewrite_endpoints(struct session *s, struct evbuffer *in, size_t len)
+{
+	const uint8_t *raw = evbuffer_pullup(in, (ev_ssize_t)len);
+	uint8_t *rewritten;
+	size_t n;
+	char err[200], why[400];
+
+	if (dax_endpoints_rewrite(raw, len, dax_map_node, s, &rewritten, &n,
+	    err, sizeof(err)) < 0) {
+		snprintf(why, sizeof(why), "an endpoints answer from %s that "
+		    "cannot be rewritten: %s", s->up->addr_str, err);
+		dax_fail(s, LOG_LEVEL_WARNING, why);
+		return -1;
+	}
+	evbuffer_drain(in, len);
+	bufferevent_write(s->down, rewritten, n);
+	free(rewritten);
+	return 0;
+}
+
+/* Frames the node's answers and relays them in order. */
+static void
+dax_upstream_input(struct session *s)
+{
+	struct dax_relay *d = s->dax;
+	struct evbuffer *in = bufferevent_get_input(s->up->bev);
+	struct evbuffer *out = bufferevent_get_output(s->down);
+	const struct config *cfg = s->snap->cfg;
+	char why[300];
+
+	while (evbuffer_get_length(in) > 0 &&
+	    evbuffer_get_length(out) < RELAY_HIGH) {
+		struct dax_pending *p;
+		struct evbuffer_iovec v[8];
+		struct evbuffer_ptr at;
+		enum dax_status st = DAX_MORE;
+		bool hold;
+		size_t fed = 0;
+		int nv;
+
+		if (d->qlen == 0) {
+			snprintf(why, sizeof(why), "%s sent bytes no request "
+			    "asked for", s->up->addr_str);
+			dax_fail(s, LOG_LEVEL_WARNING, why);
+			return;
+		}
+		p = &d->q[d->qhead];
+		if (!d->resp_started) {
+			dax_response_init(&d->resp, p->method,
+			    cfg->limits.max_body_bytes);
+			d->resp_started = true;
+		}
+		/* an endpoints answer is held whole; others stream through */
+		hold = p->method->kind == DAX_ENDPOINTS;
+		evbuffer_ptr_set(in, &at, hold ? (size_t)d->resp.used : 0,
+		    EVBUFFER_PTR_SET);
+		nv = evbuffer_peek(in, -1, &at, v, 8);
+		for (int i = 0; i < nv && i < 8 && st == DAX_MORE; i++) {
+			size_t used = 0;
+
+			st = dax_response_feed(&d->resp, v[i].iov_base,
+			    v[i].iov_len, &used);
+			fed += used;
+		}
+		if (st == DAX_ERROR) {
+			snprintf(why, sizeof(why), "%s: %s", s->up->addr_str,
+			    d->resp.err);
+			dax_fail(s, LOG_LEVEL_WARNING, why);
+			return;
+		}
+		if (!hold)
+			evbuffer_remove_buffer(in, out, fed);
+		if (st == DAX_MORE && nv > 8)
+			continue; /* peek showed 8 chains of more: look again */
+		if (st == DAX_MORE)
+			break;	/* the rest of the answer is still to come */
+		if (hold && !d->resp.error) {
+			if (dax_rewrite_endpoints(s, in,
+			    (size_t)d->resp.used) != 0)
+				return;
+		} else if (hold) {
+			evbuffer_remove_buffer(in, out, (size_t)d->resp.used);
+		}
+		if (p->decided)
+			dax_log(s, p, d->resp.error ? 400 : 200, d->resp.error ?
+			    "dax_error_response" : NULL, d->resp.used);
+		dax_pop(d);
+		dax_flush_denials(s);
+	}
+	tlsbev_write_now(s->down);
+	if (d->qlen == 0)
+		bufferevent_set_timeouts(s->up->bev, NULL, NULL);
+	if (evbuffer_get_length(out) >= RELAY_HIGH)
+		bufferevent_disable(s->up->bev, EV_READ);
+	if (s->worker->draining && d->qlen == 0) {
+		finish(s, "draining", false);
+		return;
+	}
+	/* room in the queue again: frames the client sent meanwhile */
+	dax_client_input(s);
+}
+
+static void
+on_dax_up_read(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == SESSION_DAX)
+		dax_upstream_input(s);
+}
+
+static void
+on_dax_up_write(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == SESSION_DAX)
+		dax_client_input(s);
+}
+
+static void
+on_dax_up_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	char why[300];
+
+	snprintf(why, sizeof(why), "upstream %s %s%s", s->up->addr_str,
+	    (what & BEV_EVENT_TIMEOUT) ? "did not answer within "
+	    "limits.upstream_timeout_s" : (what & BEV_EVENT_EOF) ?
+	    "closed the connection" : "connection error", s->dax->qlen > 0 ?
+	    " with a request outstanding" : "");
+	dax_fail(s, s->dax->qlen > 0 ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG,
+	    why);
+}
+
+/* The connection ends with requests outstanding: each still gets its
+ * access and audit lines (499, as for HTTP). */
+static void
+dax_abandon(struct session *s, const char *reason)
+{
+	struct dax_relay *d = s->dax;
+	char why[300];
+
+	snprintf(why, sizeof(why), "the connection ended before the answer: "
+	    "%s", reason);
+	while (d->qlen > 0) {
+		struct dax_pending *p = &d->q[d->qhead];
+
+		if (p->decided) {
+			verdict_free(&s->verdict);
+			s->verdict = p->verdict;
+			memset(&p->verdict, 0, sizeof(p->verdict));
+			p->decided = false;
+			memset(&s->req, 0, sizeof(s->req));
+			snprintf(s->req.target, sizeof(s->req.target), "DAX %s",
+			    p->method->name);
+			s->req.start = p->start;
+			log_request(s, 499, "request_abandoned", why);
+			verdict_free(&s->verdict);
+		}
+		dax_pop(d);
+	}
+}
+
+/*
+ * Between frames: a reload's snapshot is taken up, so new policies
+ * apply to connections that stay open. A reload that removed the
+ * endpoint (or made it something else) ends the connection.
+ */
+static int
+dax_adopt_snapshot(struct session *s)
+{
+	const struct config *cfg = s->worker->snap->cfg;
+	const struct conf_listener *l = NULL;
+	char name[128];
+
+	if (s->snap == s->worker->snap)
+		return 0;
+	snprintf(name, sizeof(name), "%s", s->ep->name);
+	for (size_t i = 0; s->listener != NULL && i < cfg->nlisteners; i++)
+		if (config_same_listener(&cfg->listeners[i], s->listener))
+			l = &cfg->listeners[i];
+	for (size_t i = 0; i < cfg->nendpoints; i++)
+		if (strcmp(cfg->endpoints[i].name, name) == 0 &&
+		    cfg->endpoints[i].service == SERVICE_DAX_CLUSTER) {
+			snapshot_unref(s->snap);
+			s->snap = snapshot_ref(s->worker->snap);
+			s->listener = l;
+			s->ep_index = i;
+			s->ep = &cfg->endpoints[i];
+			return 0;
+		}
+	dax_fail(s, LOG_LEVEL_INFO, "the reload removed its dax-cluster "
+	    "endpoint");
+	return -1;
+}
+
 /*
  * ALPN chose h2: the codec takes the connection. Idle and request time
  * limits are per stream from here on; a client that stops reading is cut
@@ -2320,6 +3059,16 @@ handshake_done(struct session *s)
 	unsigned alpn_len = 0;
 	char name[256];
 
+	if (s->dax != NULL) {
+		/* the certificate is the cluster name's, whatever the SNI
+		 * (DAX clients for JavaScript send none) */
+		slog(s, LOG_LEVEL_DEBUG, "client TLS established (%s, %s), "
+		    "SNI %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+		    sni != NULL ? sni : "none");
+		tlsbev_read_buffered(s->down);
+		route_start(s);
+		return;
+	}
 	if (sni != NULL && !host_name(sni, strlen(sni), false, name,
 	    sizeof(name))) {
 		s->host[0] = '\0';
@@ -2393,9 +3142,11 @@ on_down_read(struct bufferevent *bev, void *arg)
 		tunnel_pump(s, s->down, s->tun.bev, &s->tun.up_bytes);
 	else if (s->state == SESSION_H2 && h2_conn_read(s->h2) != 0)
 		finish(s, h2_conn_why(s->h2), false);
+	else if (s->state == SESSION_DAX)
+		dax_client_input(s);
 	else if (s->state == SESSION_CLOSING && s->linger)
 		linger_read(s);
-	else if (in_flight(s)) {
+	else if (in_flight(s) && s->dax == NULL) {
 		size_t high;
 
 		/*
@@ -2433,6 +3184,10 @@ on_down_write(struct bufferevent *bev, void *arg)
 		bufferevent_enable(s->tun.bev, EV_READ);
 	else if (s->state == SESSION_H2 && h2_conn_write(s->h2) != 0)
 		finish(s, h2_conn_why(s->h2), false);
+	else if (s->state == SESSION_DAX && left <= RELAY_LOW) {
+		tlsbev_enable_read(s->up->bev);
+		dax_upstream_input(s);
+	}
 }
 
 static void
@@ -2470,6 +3225,13 @@ on_down_event(struct bufferevent *bev, short what, void *arg)
 			handshake_done(s);
 		else
 			client_tls_failed(s);
+		return;
+	}
+	if (s->dax != NULL) {
+		dax_fail(s, s->dax->qlen > 0 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+		    (what & BEV_EVENT_TIMEOUT) ? "client idle timeout" :
+		    (what & BEV_EVENT_EOF) ? "client closed" :
+		    "client connection error");
 		return;
 	}
 	if (s->state == SESSION_H2) {
@@ -2531,8 +3293,8 @@ handshake_start(struct session *s)
 	const struct config *cfg = s->snap->cfg;
 	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
 	SSL *ssl = tls_server_ssl_new(s->snap->tls_server,
-	    s->proxy.host[0] ? s->proxy.host : NULL,
-	    s->listener != NULL && s->listener->http2);
+	    s->dax != NULL ? s->host : s->proxy.host[0] ? s->proxy.host : NULL,
+	    s->dax == NULL && s->listener != NULL && s->listener->http2);
 
 	set_state(s, SESSION_HANDSHAKE);
 	if (ssl == NULL) {
@@ -2692,6 +3454,10 @@ session_new(struct worker *w, const struct conf_listener *l, int fd,
 		break;
 	case LISTENER_SNI:
 		handshake_start(s);
+		break;
+	case LISTENER_DAX:
+	case LISTENER_DAX_NODE:
+		dax_start(s);
 		break;
 	}
 	/* each start closes the session itself when it cannot set up */

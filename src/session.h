@@ -7,7 +7,9 @@
  *   relay body → read head ...
  *
  * and, for a CONNECT to an endpoint with intercept: false, the opaque
- * tunnel: CONNECT head → resolve → connect → tunnel.
+ * tunnel: CONNECT head → resolve → connect → tunnel; and for a DAX
+ * listener: [handshake] → resolve → connect → [upstream TLS] → DAX relay
+ * (CBOR frames framed by daxproto.c, each data request decided).
  *
  * One struct, one state enum, one setter, one way out (session_close).
  */
@@ -39,6 +41,8 @@ enum session_state {
 	SESSION_H2,		/* the client speaks HTTP/2: the h2 codec has
 				   the connection, stream sessions the
 				   requests */
+	SESSION_DAX,		/* a DAX connection: frames both ways, each
+				   request decided by the policy */
 	SESSION_CLOSING,	/* flushing the last bytes to the client */
 };
 

@@ -301,6 +301,7 @@ worker_new(unsigned id, struct snapshot *snap, const int *fds, size_t nfds,
 	w->replay = shared->replay;
 	w->health = shared->health;
 	w->metrics = shared->metrics;
+	w->dax = shared->dax;
 	pthread_mutex_init(&w->reload_mu, NULL);
 	TAILQ_INIT(&w->sessions);
 	if ((w->base = new_base()) == NULL)

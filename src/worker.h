@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 struct addrhealth;
+struct daxmap;
 struct dnscache;
 struct event;
 struct event_base;
@@ -46,6 +47,7 @@ struct worker_shared {
 	struct dnscache *dns;
 	struct addrhealth *health;
 	struct metrics *metrics;
+	struct daxmap *dax;	/* DAX node listeners -> nodes */
 };
 
 struct worker {
@@ -67,6 +69,7 @@ struct worker {
 	struct replay_cache *replay; /* borrowed; shared by all workers */
 	struct addrhealth *health;   /* borrowed; shared by all workers */
 	struct metrics *metrics;     /* borrowed; shared by all workers */
+	struct daxmap *dax;	     /* borrowed; shared by all workers */
 	struct healthcheck *hc;	     /* owned; worker 0 only */
 	struct {
 		struct sockaddr_storage addr; /* port 0 */

@@ -731,7 +731,7 @@ test_listener_errors(void **state)
 	    "t.yaml:2:5: listeners[0].mode: required key is missing");
 	error_starts("listeners:\n  - address: 127.0.0.1:1\n    mode: socks\n"
 	    ENDPOINT, "t.yaml:3:11: listeners[0].mode: \"socks\" is not "
-	    "connect, sni or transparent");
+	    "connect, sni, transparent or dax");
 	error_starts("listeners:\n  - address: 127.0.0.1\n    mode: connect\n"
 	    ENDPOINT, "t.yaml:2:14: listeners[0].address: \"127.0.0.1\": a port "
 	    "is required");

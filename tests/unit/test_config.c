@@ -761,7 +761,8 @@ test_listener_errors(void **state)
 	error_starts("listeners:\n"
 	    "  - {address: 127.0.0.1:3128, mode: connect, port: 1}\n" ENDPOINT,
 	    "t.yaml:2:46: listeners[0].port: unknown key (expected address, "
-	    "mode, allow_clients, proxy_auth_users, http2)");
+	    "mode, allow_clients, proxy_auth_users, http2, endpoint, tls, "
+	    "node_ports, advertise)");
 }
 
 /* ---- tls ------------------------------------------------------------- */

@@ -5,7 +5,7 @@
  *
  *   B  a byte string          b  a byte string or null
  *   T  a text string          t  a text string or null
- *   M  a map (the optional-parameter map)
+ *   M  the optional-parameter map, or null
  *   A  an array               *  any one item
  *   I  an integer
  *   K  the access key id (text, read)
@@ -405,7 +405,8 @@ type_ok(char letter, const struct cbor_head *h)
 		return h->major == CBOR_TEXT && !h->indefinite;
 	case 't':
 		return h->major == CBOR_TEXT || null;
-	case 'M':
+	case 'M':	/* the JS client sends null for no parameters */
+		return h->major == CBOR_MAP || null;
 	case 'G':
 		return h->major == CBOR_MAP;
 	case 'A':

@@ -79,6 +79,14 @@ deny_by_policy(struct verdict *v, const struct conf_endpoint *ep,
 
 	if (strcmp(a->resource, "*") != 0)
 		snprintf(on, sizeof(on), " on resource: %s", a->resource);
+	for (size_t k = 0; k < a->nkeys; k++)	/* DAX: the cluster's table */
+		if (strcmp(a->keys[k].name, "ddbgate:TableName") == 0 &&
+		    a->keys[k].nvalues == 1) {
+			size_t n = strlen(on);
+
+			snprintf(on + n, sizeof(on) - n, " (table %s)",
+			    a->keys[k].values[0]);
+		}
 	if (res->decision == POLICY_DENY_EXPLICIT)
 		snprintf(msg, sizeof(msg), "User: %s is not authorized to "
 		    "perform: %s%s with an explicit deny in a VPC endpoint "

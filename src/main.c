@@ -639,6 +639,15 @@ write_health_gauges(void *arg, FILE *out)
 	addrhealth_foreach(arg, write_address, out);
 }
 
+static void
+write_dax_gauges(void *arg, FILE *out)
+{
+	fprintf(out, "# HELP ddbgate_dax_nodes_mapped DAX cluster nodes that "
+	    "have a node port of a dax listener.\n"
+	    "# TYPE ddbgate_dax_nodes_mapped gauge\n"
+	    "ddbgate_dax_nodes_mapped %zu\n", daxmap_count(arg));
+}
+
 /*
  * WATCHDOG=1 only while every worker's loop answers: a worker stuck in a
  * call that should never block makes the service manager restart us.
@@ -735,6 +744,7 @@ cmd_run(int argc, char **argv)
 	metrics_add_writer(srv.metrics, write_server_gauges, &srv);
 	metrics_add_writer(srv.metrics, write_dns_gauges, srv.dns);
 	metrics_add_writer(srv.metrics, write_health_gauges, srv.health);
+	metrics_add_writer(srv.metrics, write_dax_gauges, srv.dax);
 	metrics_add_writer(srv.metrics, logwriter_write_metrics, srv.logs);
 	metrics_set_ready(srv.metrics, true);
 	log_serving(&srv);

@@ -2607,8 +2607,12 @@ dax_flush_denials(struct session *s)
 	struct dax_pending *p;
 
 	while (d->qlen > 0 && (p = &d->q[d->qhead])->denial != NULL) {
+		struct upstream_conn *up = s->up;
+
 		bufferevent_write(s->down, p->denial, p->denial_len);
+		s->up = NULL;	/* nothing of it went upstream */
 		dax_log(s, p, 400, "dax_request_denied", p->denial_len);
+		s->up = up;
 		dax_pop(d);
 	}
 	tlsbev_write_now(s->down);

@@ -32,6 +32,13 @@
 #               equal the gateway's audit counts per upstreamAddress) and
 #               requests spread over all three nodes.
 #           (c) dax:// on the plain listener works (TLS to the nodes).
+#           (c2) the nodes' topology changes ([1,2], [1,2,3], [1,3], SIGHUP to
+#               daxnode.py): fresh clients are sent to exactly the nodes of
+#               the current answer.
+#           (c3) SIGHUP to the gateway with a policy that no longer allows
+#               PutItem on simple: a connection that had puts allowed gets
+#               later puts denied (the relay takes the new snapshot between
+#               frames).
 #           (d) node 3 presents a wrong-name certificate: the gateway refuses
 #               it (hostname mismatch logged), node 3 serves nothing, the
 #               client still gets answers from nodes 1-2.
@@ -202,6 +209,58 @@ dax_client "dax://$CL:8111" "$CASE_TMP/c.out" get simple '{"id":{"S":"k1"}}' put
 jq_check "$CASE_TMP/c.out" "ops[0]['ok'] and ops[0]['item']['id']['S'] == 'k1' and ops[1]['code'] == 'AccessDeniedException'" \
 	"dax:// through the plain listener"
 jq_check "$CASE_TMP/c.out" "conns and all(c.startswith('$IP:81') for c in conns)" "the dax:// client left the gateway"
+
+step "(c2) discovery follows the cluster: nodes added and removed"
+kill -TERM "$NODES_PID"
+wait "$NODES_PID" 2>/dev/null
+echo '[1, 2]' >"$CASE_TMP/topology.json"
+nodes_start --topology "$CASE_TMP/topology.json"
+served_by() { # FILE-MARK NODE: GetItems node NODE served since the mark
+	log_since "$NODES" "$1" | grep '"event": "request"' | grep '"method": "GetItem"' | grep -c "\"node\": $2[,}]"
+}
+for phase in "1, 2:3" "1, 2, 3:" "1, 3:2"; do
+	echo "[${phase%%:*}]" >"$CASE_TMP/topology.json"
+	kill -HUP "$NODES_PID"
+	sleep 0.3
+	nmark=$(log_mark "$NODES")
+	dax_client "daxs://$CL:9111" "$CASE_TMP/c2.out" --duration-ms 4000 --interval-ms 20 --quiet-ok \
+		get simple '{"id":{"S":"k1"}}'
+	jq_check "$CASE_TMP/c2.out" "[d for d in L if 'summary' in d][0]['summary']['ok'] > 20" \
+		"topology [${phase%%:*}]: the client got no answers"
+	logs_settle
+	for n in 1 2 3; do
+		c=$(served_by "$nmark" $n)
+		echo "topology [${phase%%:*}]: node $n served $c GetItem(s)"
+		case ",${phase#*:}," in
+		*",$n,"*) [ "$c" = 0 ] || fail "node $n is out of the topology but served $c requests" ;;
+		*) [ "$c" -gt 0 ] || fail "node $n is in the topology [${phase%%:*}] but served nothing" ;;
+		esac
+	done
+done
+
+step "(c3) a reload's new policy applies to open connections"
+amark=$(cgw_audit_mark)
+dax_client "daxs://$CL:9111" "$CASE_TMP/c3.out" --duration-ms 5000 --interval-ms 50 \
+	put simple '{"id":{"S":"k2"}}' &
+cpid=$!
+sleep 2
+sed -i 's/"ddbgate:TableName": "simple"/"ddbgate:TableName": "none"/' "$CASE_TMP/policy.json"
+emark=$(log_mark "$LGW_ERR")
+kill -HUP "$LGW_PID"
+wait_log "$LGW_ERR" "$emark" "reloaded: serving generation 2" 50 || fail "the gateway did not reload"
+wait "$cpid" || fail "the client of the reload step failed"
+jq_check "$CASE_TMP/c3.out" "ops[0]['ok'] and ops[-1].get('code') == 'AccessDeniedException'" \
+	"puts were not allowed before the reload and denied after it"
+logs_settle
+/usr/bin/python3 - "$CGW_AUDIT" "$amark" <<'PY' || fail "no connection saw the policy change"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()[int(sys.argv[2]):]]
+puts = [d for d in lines if d.get("eventName") == "PutItem"]
+before = {d["sourceIPAddress"] for d in puts if d["decision"] == "allow"}
+after = {d["sourceIPAddress"] for d in puts if d["decision"] == "deny"}
+print("connections allowed before:", sorted(before), "denied after:", sorted(after))
+sys.exit(0 if before & after else 1)
+PY
 
 step "(d) a node with a certificate for another name is refused"
 kill -TERM "$NODES_PID"

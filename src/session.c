@@ -195,6 +195,7 @@ struct dax_relay {
 	char node[64];		/* a node listener: the node's address */
 	uint16_t node_port;
 	uint64_t frames;
+	bool reads_off;		/* client reads paused at the high-water mark */
 };
 
 static void process_input(struct session *s);
@@ -2495,7 +2496,9 @@ dax_start(struct session *s)
 	}
 	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
 	    s);
-	bufferevent_setwatermark(s->down, EV_READ, 0, RELAY_HIGH);
+	/* room for the largest frame, as on a TLS listener */
+	bufferevent_setwatermark(s->down, EV_READ, 0,
+	    cfg->limits.max_header_bytes + cfg->limits.max_body_bytes);
 	bufferevent_set_timeouts(s->down, &tmo, &tmo);
 	bufferevent_enable(s->down, EV_READ | EV_WRITE);
 	route_start(s);
@@ -2725,6 +2728,29 @@ dax_frame(struct session *s, struct evbuffer *in, struct evbuffer *out)
 	return 0;
 }
 
+/*
+ * Client reads stop while the input waits at the read high-water mark
+ * (the queue or the upstream is full): libevent would run the read
+ * callback on every loop turn otherwise. They resume once frames moved.
+ */
+static void
+dax_read_pace(struct session *s)
+{
+	struct dax_relay *d = s->dax;
+	size_t high = 0;
+
+	bufferevent_getwatermark(s->down, EV_READ, NULL, &high);
+	if (high > 0 && evbuffer_get_length(bufferevent_get_input(s->down)) >=
+	    high) {
+		if (!d->reads_off)
+			bufferevent_disable(s->down, EV_READ);
+		d->reads_off = true;
+	} else if (d->reads_off) {
+		d->reads_off = false;
+		tlsbev_enable_read(s->down);
+	}
+}
+
 /* Frames what the client sent, while the queue and the upstream have
  * room. */
 static void
@@ -2734,8 +2760,8 @@ dax_client_input(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->down);
 	struct evbuffer *out;
 
-	if (s->state != SESSION_DAX)
-		return; /* the upstream is not ready: the input waits */
+	if (s->state != SESSION_DAX || s->worker->draining)
+		return; /* the upstream is not ready, or no new requests */
 	if (d->fed == 0 && dax_adopt_snapshot(s) != 0)
 		return;
 	out = bufferevent_get_output(s->up->bev);
@@ -2772,6 +2798,7 @@ dax_client_input(struct session *s)
 		if (dax_frame(s, in, out) != 0)
 			return;
 	}
+	dax_read_pace(s);
 	if (evbuffer_get_length(out) > 0) {
 		tlsbev_write_now(s->up->bev);
 		if (d->qlen > 0) {

@@ -57,7 +57,7 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
 		make -j"$(nproc)" tests/fuzz/fuzz_http1_request tests/fuzz/fuzz_http1_response \
 			tests/fuzz/fuzz_config tests/fuzz/fuzz_policy tests/fuzz/fuzz_classify \
 			tests/fuzz/fuzz_clienthello tests/fuzz/fuzz_proxyauth tests/fuzz/fuzz_h2 \
-			tests/fuzz/fuzz_json \
+			tests/fuzz/fuzz_json tests/fuzz/fuzz_dax \
 			>/dev/null 2>&1); then
 		for t in build-fuzz/tests/fuzz/fuzz_*; do
 			[ -x "$t" ] || continue

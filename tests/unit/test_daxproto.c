@@ -1125,7 +1125,6 @@ test_stream_errors(void **state)
 		H_GET " f6 41 00 a0",
 		H_GET " 46 4d 6f 76 69 65 73 61 00 a0",	/* key as text */
 		H_GET " 46 4d 6f 76 69 65 73 41 00 80",	/* params array */
-		H_GET " 46 4d 6f 76 69 65 73 41 00 f6",
 		H_SCAN " 46 4d 6f 76 69 65 73 46 4d 6f 76 69 65 73",
 		H_BATCHWRITE " 80 a0",
 		H_BATCHWRITE " f6 a0",

@@ -45,7 +45,8 @@
 #           (e) a raw client sending an unknown method id, or malformed
 #               CBOR, is disconnected with a log line naming why; nothing of
 #               it reaches a node.
-#           Last: the case-local gateway exits 0 within 10 s of SIGTERM.
+#           (f) SIGTERM while a client is busy: the gateway exits 0 within
+#               10 s, every request it accepted got its answer (no 499).
 IP=127.0.1.150
 CL=orders.abc123.dax-clusters.us-east-1.amazonaws.com
 ARN=arn:aws:dax:us-east-1:111122223333:cache/orders
@@ -305,4 +306,20 @@ logs_settle
 [ "$(log_since "$NODES" "$nmark" | grep -c '"event": "request"')" = 0 ] || fail "a refused frame reached a node"
 
 cgw_expect_no_item_data
+
+step "(f) SIGTERM drains busy DAX connections"
+amark=$(cgw_audit_mark)
+NODE_EXTRA_CA_CERTS="$CGW_CA" timeout 60 node "$IT_DIR/dax_client.js" --endpoint "daxs://$CL:9111" \
+	--resolve "$CL=$IP" --region us-east-1 --access-key-id $AK --secret-access-key dax-test-secret \
+	--connect-timeout 1000 --request-timeout 2000 --duration-ms 4000 --interval-ms 10 --quiet-ok \
+	get simple '{"id":{"S":"k1"}}' >"$CASE_TMP/f.out" 2>&1 &
+cpid=$!
+sleep 1.5
 lgw_stop
+wait "$cpid"
+logs_settle
+n=$(_jsonl_scan "$CGW_AUDIT" count "$amark" "d.get('eventName') == 'GetItem' and d.get('status') == 200")
+bad=$(_jsonl_scan "$CGW_AUDIT" count "$amark" "d.get('status') != 200")
+echo "during the drain: $n GetItem(s) answered, $bad other audit line(s)"
+[ "$n" -gt 10 ] || fail "too few GetItems before the drain ($n)"
+[ "$bad" = 0 ] || fail "requests were cut by the drain: $(log_since "$CGW_AUDIT" "$amark" | grep -v '"status":200' | head -3)"

@@ -15,6 +15,7 @@
 //   get TABLE JSON_KEY              {"op":"get","table":T,"key":{...},"consistent":false}
 //   delete TABLE JSON_KEY           {"op":"delete","table":T,"key":{...}}
 //   query TABLE HASHNAME VALUE_JSON {"op":"query","table":T,"hash_name":N,"hash_value":{"S":"x"}}
+//   scan TABLE                      {"op":"scan","table":T}
 //   sleep MS                        {"op":"sleep","ms":MS}
 //   script FILE                     (the operations of a JSON file, like --ops-file)
 // Attribute values are DynamoDB JSON ({"S":"x"}, {"N":"1"}, {"B":"<base64>"}).
@@ -23,7 +24,7 @@
 // again and again (--interval-ms apart, default 20) until that much time has
 // passed since the first operation.  Output, one JSON object per line:
 //   {"op":"get","ok":true,"item":{...}}          (item absent: "item":null)
-//   {"op":"query","ok":true,"count":N,"items":[...]}
+//   {"op":"query","ok":true,"count":N,"items":[...]}      (scan: the same)
 //   {"op":"get","ok":false,"code":"ResourceNotFoundException","message":"..."}
 //   {"summary":{"ops":N,"ok":N,"errors":{"CODE":N}}}
 //   {"dns":["NAME",...]}                           every name the SDK asked to resolve
@@ -73,7 +74,7 @@ function checkOp(o) {
     usage('operation is not an object: ' + JSON.stringify(o));
   }
   const need = {put: ['table', 'item'], get: ['table', 'key'], delete: ['table', 'key'],
-    query: ['table', 'hash_name', 'hash_value'], sleep: ['ms']}[o.op];
+    query: ['table', 'hash_name', 'hash_value'], scan: ['table'], sleep: ['ms']}[o.op];
   if(!need) {
     usage('unknown operation ' + JSON.stringify(o.op));
   }
@@ -140,6 +141,7 @@ function intArg(v, name) {
       case 'query':
         ops.push({op: 'query', table: next(a), hash_name: next(a), hash_value: parseJson(next(a), 'hash value')});
         break;
+      case 'scan': ops.push({op: 'scan', table: next(a)}); break;
       case 'sleep': ops.push({op: 'sleep', ms: intArg(next(a), a)}); break;
       case 'script': readOpsFile(next(a)); break;
       default: usage('unknown argument ' + a);
@@ -361,6 +363,10 @@ async function runOp(o) {
         ExpressionAttributeNames: {'#h': o.hash_name},
         ExpressionAttributeValues: {':h': avIn(o.hash_value)},
       });
+      return {count: r.Count, items: jsonOut(r.Items || [])};
+    }
+    case 'scan': {
+      const r = await dax.scan({TableName: o.table});
       return {count: r.Count, items: jsonOut(r.Items || [])};
     }
     default:

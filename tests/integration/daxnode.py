@@ -10,7 +10,12 @@ the tests compare the two).
         --cert node.pem --key node.key [--node-cert 3=wrong.pem,wrong.key] \
         [--plain] [--advertise 2=127.0.9.20:9111] [--topology topo.json] \
         --table orders=pk:S,sk:S --table simple=id \
-        [--log node.jsonl] [--pidfile node.pid] [--idle-timeout 60]
+        [--log node.jsonl] [--pidfile node.pid] [--idle-timeout 60] \
+        [--max-connections 256] [--get-miss null|map] [--hexdump FILE]
+
+--hexdump (debugging only) writes every frame in and out as hex, item data
+included, to its own file; --get-miss chooses the GetItem answer for a
+missing item (80 f6 or 80 a0).  SIGTERM/SIGINT stop every node (exit 0).
 
 Nodes: node 1 is the leader (role 1), every other node a replica (role 2).
 `endpoints` lists the nodes named by the --topology file (a JSON list of node
@@ -31,23 +36,44 @@ Log: one JSON object per line (connect, tls_error, preamble, auth, request,
 protocol_error, close, topology, start, stop).  Item values and keys are never
 logged; a request line carries the sha256 and length of the request's bytes.
 
-Bytes observed with @amazon-dax-sdk/client-dax 3.1.0 (dax_selftest.sh):
-  * kwargs: the JS client sends CBOR null (f6) when a call has no optional
-    parameter, not an empty map; with parameters an indefinite map
-    (bf ... ff).  Query always sends the map (ExpressionAttributeValues are
-    set), and it is empty (bf ff) when nothing else is: the values travel in
-    the compiled key condition, not in the map.
-  * GetItem, item not found: this node answers `80 f6` (success, null); the
-    client returns {} (no Item).  The client's decoder accepts `80 a0` (empty
-    map) for the same result.
-  * GetItem, item found: `80 a1 00 58 NN <int attrListId><values...>`.
-  * Query with two matching items (table pk:S,sk:S; hash "h1", ranges a, b;
-    each item one non-key attribute of attribute list 2):
-      80 a3 07 82 82 45 62 68 31 61 61 46 02 64 ... 82 45 62 68 31 62 ... 08 02 0a 02
-    i.e. {7: [[key bytes, value bytes], ...], 8: Count, 10: ScannedCount};
-    key bytes of a composite key = CBOR text "h1" (62 68 31) + raw "a".
-    No match: `80 a3 07 80 08 00 0a 00`.
-  * PutItem / DeleteItem without ReturnValues: `80 f6`.
+Bytes observed with @amazon-dax-sdk/client-dax 3.1.0 (Node 20; run with
+--hexdump; dax_selftest.sh repeats the exchanges):
+  * preamble: 67 "J7yne5G" 00 50 <16 random bytes> a1 69 "UserAgent"
+    73 "DaxJSV3Client-3.1.0" 00 — a session id of 16 bytes on every connection,
+    seed connections included.  Some connections send only the preamble and
+    close (the client's pool warm-up).
+  * authorizeConnection: 01 1a 58 c2 33 6b, text AK, text signature (64 hex),
+    bytes string-to-sign, text token or f6, text user agent; no answer.
+  * endpoints: 01 1a 1b 2b cf 02.
+  * kwargs: every GetItem/PutItem/DeleteItem/Query seen carried an
+    indefinite map, empty (bf ff) without options — never null, although the
+    package's generated-src/Stubs.js would write f6.  ConsistentRead on
+    GetItem: bf 02 f5 ff.  Query always sends bf ff here: the attribute names
+    (#h) are substituted and the values embedded in the compiled condition.
+  * Query request (table "orders", pk = "h1"):
+      01 3a 37 81 c2 ae 46 "orders"
+      50 83 01 83 00 82 12 62 "pk" 82 11 00 81 62 "h1"       (key condition bytes:
+         [1, [0 (=), [18 (path), "pk"], [17 (variable), 0]], ["h1"]])
+      bf ff
+  * GetItem, item not found: this node answers 80 f6 (default) or, with
+    --get-miss map, 80 a0; the client takes both as "no Item".
+  * GetItem, found: 80 a1 00 44 02 62 "M1"
+    ({0: bytes(attribute list id 2, "M1")}).
+  * Query, two matches (table pk:S,sk:S; hash "h1", ranges "a" and "b"; one
+    non-key attribute v = "M1" / "M2" of attribute list 2):
+      80 a3 07 82 82 44 62 68 31 61 44 02 62 4d 31
+                  82 44 62 68 31 62 44 02 62 4d 32 08 02 0a 02
+    = {7: [[key bytes, value bytes], ...], 8: Count, 10: ScannedCount}; a
+    composite key = CBOR text "h1" (62 68 31) followed by the raw range "a".
+    No match: 80 a3 07 80 08 00 0a 00.
+  * PutItem / DeleteItem without ReturnValues: 80 f6.
+  * Unknown table: the client asks defineKeySchema first (01 3a 2c 43 e2 7e
+    <bytes table>) and never sends the data call; the error answer
+      85 04 18 25 18 26 18 27 18 29  78 35 "Requested resource not found: ..."
+      83 78 24 <uuid text> 78 19 "ResourceNotFoundException" 19 01 90
+    surfaces as err.code 'ResourceNotFoundException'.
+  * Numbers: N "7" is the CBOR int 07 (a hash-only N key is bytes 41 07);
+    "1.5" is a float64 fb 3f f8 00 00 00 00 00 00.
 """
 
 import argparse

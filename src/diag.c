@@ -25,6 +25,10 @@
  *           (the first verification error is kept with its depth);
  *   http    on each verified connection an unsigned POST that only the
  *           real service answers with its missing-authentication error;
+ *           a DAX cluster instead: the preamble and `endpoints` on the
+ *           first verified session (plain dax://: connection), then a
+ *           TCP connect and a TLS handshake verified against the
+ *           cluster name to every node the answer lists;
  *   policy  (when asked) the endpoint policy on one action and resource;
  *   via     (when asked) CONNECT through a gateway, TLS against the local
  *           trust bundle, and the same unsigned request in the tunnel.
@@ -65,8 +69,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "cbor.h"
 #include "cidr.h"
 #include "config.h"
+#include "daxproto.h"
 #include "diag.h"
 #include "dnscache.h"
 #include "http1.h"
@@ -487,6 +493,96 @@ diag_hint_connect(char *buf, size_t len, int status, const char *proxy,
 		    m[0] ? ": " : "", m, proxy);
 }
 
+const char *
+diag_dax_role_name(int64_t role)
+{
+	return role == 1 ? "leader" : role == 2 ? "replica" : NULL;
+}
+
+bool
+diag_dax_is_auth_error(const int64_t *codes, size_t n)
+{
+	return n >= 3 && codes[1] == 23 && codes[2] == 31;
+}
+
+void
+diag_hint_dax(char *buf, size_t len, enum diag_dax_problem p,
+    const char *seed, const char *node, const char *name,
+    const char *endpoint, const char *detail, unsigned timeout_ms, bool tls)
+{
+	const char *d = detail != NULL && detail[0] != '\0' ? detail : "?";
+
+	switch (p) {
+	case DIAG_DAX_TIMEOUT:
+		snprintf(buf, len, "no answer to endpoints from %s within %u "
+		    "ms%s: something took the connection but does not speak "
+		    "DAX; is %s a node of the cluster %s (port 9111 for daxs, "
+		    "8111 for dax)?", seed, timeout_ms, tls ? " after the TLS "
+		    "handshake" : "", seed, name);
+		break;
+	case DIAG_DAX_CLOSED:
+		snprintf(buf, len, "%s closed the connection without answering "
+		    "endpoints: is it a DAX node, and does %s match the "
+		    "cluster (encrypted clusters take only TLS, on 9111; "
+		    "upstream_tls: false is for unencrypted ones, on 8111)?",
+		    seed, tls ? "TLS" : "plain TCP");
+		break;
+	case DIAG_DAX_MALFORMED:
+		snprintf(buf, len, "%s answered something that is not a DAX "
+		    "endpoints answer (%s): is it a DAX node of %s, not "
+		    "another service on this address?", seed, d, name);
+		break;
+	case DIAG_DAX_ERROR:
+		snprintf(buf, len, "the DAX node %s answered endpoints with an "
+		    "error (%s): check the cluster's state (aws dax "
+		    "describe-clusters) and its events", seed, d);
+		break;
+	case DIAG_DAX_AUTH:
+		snprintf(buf, len, "the nodes were not checked: %s asks for "
+		    "authorizeConnection (SigV4) before endpoints, and diag "
+		    "sends no credentials; a DAX client with credentials "
+		    "through the gateway shows whether discovery works", seed);
+		break;
+	case DIAG_DAX_NO_NODES:
+		snprintf(buf, len, "the endpoints answer of %s lists no node: "
+		    "the cluster has no node in service (aws dax "
+		    "describe-clusters: NodeStatus); clients have nowhere to "
+		    "go", seed);
+		break;
+	case DIAG_DAX_OUTSIDE:
+		snprintf(buf, len, "discovery lists node %s, outside "
+		    "allowed_cidrs [%s]%s%s: neither diag nor the gateway "
+		    "contacts it; if it is this cluster's node, add its "
+		    "subnet to allowed_cidrs", node ? node : "?", d,
+		    endpoint ? " of endpoint " : "", endpoint ? endpoint : "");
+		break;
+	case DIAG_DAX_TOO_MANY:
+		snprintf(buf, len, "discovery lists more than %d nodes; diag "
+		    "checked the first %d only: check the others with "
+		    "--endpoint NODE_IP:PORT --service dax-cluster",
+		    DIAG_DAX_MAX_NODES, DIAG_DAX_MAX_NODES);
+		break;
+	}
+}
+
+void
+diag_hint_dax_node_tls(char *buf, size_t len, const struct diag_tls_facts *f)
+{
+	if (f->result == DIAG_TLS_VERIFY_FAILED &&
+	    (f->verify_code == X509_V_ERR_HOSTNAME_MISMATCH ||
+	    f->verify_code == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
+		snprintf(buf, len, "node %s presents a certificate for %s, not "
+		    "the cluster name %s: DAX clients verify every node "
+		    "against the cluster name; is %s a node of this cluster "
+		    "(not another cluster's, not a stale address)?",
+		    f->address ? f->address : "?", f->sans && f->sans[0] ?
+		    f->sans : "other names", f->name ? f->name : "?",
+		    f->address ? f->address : "?");
+		return;
+	}
+	diag_hint_tls(buf, len, f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
@@ -576,6 +672,183 @@ ms_since(uint64_t start)
 	uint64_t now = monotonic_ms();
 
 	return now > start ? (unsigned)(now - start) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* DAX: the answer to `endpoints`                                      */
+/* ------------------------------------------------------------------ */
+
+/* dax_endpoints_read's callback: keeps the first nodes' addresses. */
+static int
+dax_node_keep(void *arg, const struct dax_node_addr *node,
+    struct dax_node_addr *out)
+{
+	struct diag_dax_answer *a = arg;
+	struct diag_dax_node *nd;
+
+	(void)out;
+	if (a->nnodes < DIAG_DAX_MAX_NODES) {
+		nd = &a->nodes[a->nnodes++];
+		memcpy(nd->addr, node->addr, node->addrlen);
+		nd->addrlen = node->addrlen;
+		nd->port = node->port;
+		inet_ntop(node->addrlen == 4 ? AF_INET : AF_INET6, node->addr,
+		    nd->address, sizeof(nd->address));
+	}
+	a->listed++;
+	return 0;
+}
+
+/* A container's head: its count, or SIZE_MAX when indefinite. */
+static bool
+dax_open(struct cbor_reader *rd, enum cbor_major major, size_t *count)
+{
+	struct cbor_head h;
+
+	if (cbor_read_head(rd, &h) != CBOR_OK || h.major != major)
+		return false;
+	*count = h.indefinite ? SIZE_MAX : (size_t)h.value;
+	return true;
+}
+
+/* Whether the container being read has more items; consumes its break. */
+static bool
+dax_more(struct cbor_reader *rd, size_t count, size_t i)
+{
+	struct cbor_head h;
+
+	if (count != SIZE_MAX)
+		return i < count;
+	if (cbor_peek(rd, &h) != CBOR_OK)
+		return false;
+	if (h.is_break) {
+		rd->pos += h.len;
+		return false;
+	}
+	return true;
+}
+
+/* A definite text string copied (cleaned) into out, else the item skipped. */
+static bool
+dax_text(struct cbor_reader *rd, char *out, size_t len)
+{
+	struct cbor_head h;
+	const uint8_t *p;
+	size_t n;
+
+	if (cbor_peek(rd, &h) == CBOR_OK && h.major == CBOR_TEXT &&
+	    !h.indefinite && cbor_read_string(rd, CBOR_TEXT, &p, &n) ==
+	    CBOR_OK) {
+		copy_clean(out, len, (const char *)p, n);
+		return true;
+	}
+	(void)cbor_skip_item(rd);
+	return false;
+}
+
+/* The id, host name, role and zone of the nodes already kept (their
+ * addresses came from dax_endpoints_read, which checked the answer). */
+static void
+dax_node_extras(const uint8_t *buf, size_t n, struct diag_dax_answer *a)
+{
+	struct cbor_reader rd;
+	struct cbor_head h;
+	size_t count, i;
+
+	cbor_reader_init(&rd, buf, n);
+	if (cbor_read_head(&rd, &h) != CBOR_OK || !dax_open(&rd, CBOR_ARRAY,
+	    &count))
+		return;
+	for (i = 0; i < a->nnodes && dax_more(&rd, count, i); i++) {
+		struct diag_dax_node *nd = &a->nodes[i];
+		size_t npairs, k;
+
+		if (!dax_open(&rd, CBOR_MAP, &npairs))
+			return;
+		for (k = 0; dax_more(&rd, npairs, k); k++) {
+			int64_t key, v;
+			struct cbor_head vh;
+
+			if (cbor_read_int(&rd, &key) != CBOR_OK ||
+			    cbor_peek(&rd, &vh) != CBOR_OK)
+				return;
+			if ((key == 0 || key == 4) && (vh.major == CBOR_UINT ||
+			    vh.major == CBOR_NEGINT)) {
+				if (cbor_read_int(&rd, &v) != CBOR_OK)
+					return;
+				if (key == 0) {
+					nd->has_id = true;
+					nd->node_id = v;
+				} else {
+					nd->role = v;
+				}
+			} else if (key == 1) {
+				(void)dax_text(&rd, nd->hostname,
+				    sizeof(nd->hostname));
+			} else if (key == 5) {
+				(void)dax_text(&rd, nd->zone, sizeof(nd->zone));
+			} else if (cbor_skip_item(&rd) != CBOR_OK) {
+				return;
+			}
+		}
+	}
+}
+
+/* An error answer: the code path, the message, the error-info array's
+ * errorCode ([requestId, errorCode, status, ...]). */
+static void
+dax_error_read(struct cbor_reader *rd, size_t ncodes,
+    struct diag_dax_answer *a)
+{
+	size_t count;
+
+	a->kind = DIAG_DAX_ANSWER_ERROR;
+	a->codes_total = ncodes;
+	for (size_t i = 0; i < ncodes; i++) {
+		int64_t c;
+
+		if (cbor_read_int(rd, &c) != CBOR_OK) {
+			a->kind = DIAG_DAX_ANSWER_MALFORMED;
+			snprintf(a->err, sizeof(a->err), "an error code path "
+			    "of something other than integers");
+			return;
+		}
+		if (a->ncodes < DIAG_DAX_MAX_CODES)
+			a->codes[a->ncodes++] = c;
+	}
+	if (!dax_text(rd, a->message, sizeof(a->message)))
+		a->message[0] = '\0';
+	if (dax_open(rd, CBOR_ARRAY, &count) && dax_more(rd, count, 0) &&
+	    cbor_skip_item(rd) == CBOR_OK && dax_more(rd, count, 1))
+		(void)dax_text(rd, a->error_code, sizeof(a->error_code));
+}
+
+void
+diag_dax_answer_read(const uint8_t *buf, size_t n, struct diag_dax_answer *a)
+{
+	struct cbor_reader rd;
+	struct cbor_head h;
+
+	memset(a, 0, sizeof(*a));
+	cbor_reader_init(&rd, buf, n);
+	if (cbor_read_head(&rd, &h) != CBOR_OK || h.major != CBOR_ARRAY ||
+	    h.indefinite) {
+		a->kind = DIAG_DAX_ANSWER_MALFORMED;
+		snprintf(a->err, sizeof(a->err), "no code-path array");
+		return;
+	}
+	if (h.value > 0) {
+		dax_error_read(&rd, (size_t)h.value, a);
+		return;
+	}
+	a->kind = DIAG_DAX_ANSWER_NODES;
+	if (dax_endpoints_read(buf, n, dax_node_keep, a, a->err,
+	    sizeof(a->err)) < 0) {
+		a->kind = DIAG_DAX_ANSWER_MALFORMED;
+		a->nnodes = a->listed = 0;
+		return;
+	}
+	dax_node_extras(buf, n, a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -842,6 +1115,7 @@ struct target {
 	struct policy *policy;		/* NULL: did not load */
 	struct probe probes[MAX_ADDRS];
 	size_t nprobes;
+	bool dax_tls;			/* dax-cluster: daxs (else dax://) */
 };
 
 struct diag_run {
@@ -2404,6 +2678,9 @@ layer_config(struct diag_run *d, struct target *t)
 			    "%s comes from the ca-certificates package)",
 			    t->ca_file, SYSTEM_BUNDLE);
 	}
+	/* DAX nodes are not HTTP: no ALPN, as the DAX clients offer none */
+	if (t->ctx != NULL && t->service == SERVICE_DAX_CLUSTER)
+		(void)SSL_CTX_set_alpn_protos(t->ctx, NULL, 0);
 	jset(ev, "ca_certificates", t->ctx ? json_integer(ncerts) :
 	    json_null());
 	if (t->ep != NULL && t->ep->policy != NULL) {
@@ -2871,6 +3148,13 @@ layer_tls(struct diag_run *d, struct target *t)
 
 	jset(s->evidence, "name", jstr(t->name));
 	jset(s->evidence, "ca_file", jstr(t->ca_file));
+	if (t->service == SERVICE_DAX_CLUSTER && !t->dax_tls) {
+		jset(s->evidence, "handshakes", hs);
+		step_end(s, DIAG_SKIP, "plain dax:// (%s): the cluster is not "
+		    "encrypted in transit, no TLS to check", t->ep != NULL ?
+		    "upstream_tls: false" : "port 8111");
+		return;
+	}
 	for (size_t i = 0; i < t->nprobes; i++) {
 		struct probe *p = &t->probes[i];
 		struct tls_result r;
@@ -2946,12 +3230,6 @@ layer_http(struct diag_run *d, struct target *t)
 	jset(req, "x_amz_target", json_string(svc_target(t->service)));
 	jset(req, "content_type", json_string(svc_content_type(t->service)));
 	jset(s->evidence, "request", req);
-	if (t->service == SERVICE_DAX_CLUSTER) {
-		jset(s->evidence, "responses", rs);
-		step_end(s, DIAG_SKIP, "a DAX cluster speaks DAX's own "
-		    "protocol, not HTTP: TCP and TLS only");
-		return;
-	}
 	for (size_t i = 0; i < t->nprobes; i++) {
 		struct probe *p = &t->probes[i];
 		struct io io = { .fd = p->fd, .ssl = p->ssl };
@@ -2998,6 +3276,455 @@ layer_http(struct diag_run *d, struct target *t)
 	else
 		step_end(s, DIAG_PASS, "%zu/%zu answered %s: %s answered", nok,
 		    n, what, svc_label(t->service));
+}
+
+/* ------------------------------------------------------------------ */
+/* Layer: a DAX cluster (the http slot): discovery, then every node     */
+/* ------------------------------------------------------------------ */
+
+#define DAX_ANSWER_MAX (1u << 20)	/* bytes of an endpoints answer */
+#define DAX_ENDPOINTS_ID 455855874
+
+enum dax_discovery {
+	DAXD_OK,
+	DAXD_ERROR,
+	DAXD_AUTH,
+	DAXD_TIMEOUT,
+	DAXD_CLOSED,
+	DAXD_MALFORMED,
+};
+
+static const char *const dax_discovery_names[] = { "ok", "error",
+    "auth_required", "timeout", "closed", "malformed" };
+
+/*
+ * Sends the preamble and an `endpoints` request on io, as a DAX client
+ * opens a connection, and reads the whole answer (framed by the
+ * gateway's own response framer) into *out within timeout_ms. DAXD_OK
+ * (the answer is still to be read), or a failure with why.
+ */
+static enum dax_discovery
+dax_discover(struct io *io, unsigned timeout_ms, uint8_t **out,
+    size_t *outlen, char *why, size_t whylen)
+{
+	const struct dax_method *m = dax_method_find(DAX_ENDPOINTS_ID);
+	uint64_t deadline = monotonic_ms() + timeout_ms;
+	struct dax_response_scan scan;
+	uint8_t req[256], *buf = NULL;
+	char ua[64], chunk[4096];
+	size_t n, k, len = 0;
+	int w;
+
+	*out = NULL;
+	*outlen = 0;
+	snprintf(ua, sizeof(ua), "ddbgate-diag/%s", PACKAGE_VERSION);
+	n = dax_preamble_encode(req, sizeof(req), ua);
+	k = n > 0 ? dax_endpoints_request_encode(req + n, sizeof(req) - n) :
+	    0;
+	if (k == 0 || m == NULL) {
+		snprintf(why, whylen, "internal: no endpoints request");
+		return DAXD_MALFORMED;
+	}
+	if ((w = io_write(io, (const char *)req, n + k, deadline)) != 0) {
+		snprintf(why, whylen, "%s", w == IO_TIMEOUT ? "the request "
+		    "could not be sent in time" : "the connection closed "
+		    "before the request was sent");
+		return w == IO_TIMEOUT ? DAXD_TIMEOUT : DAXD_CLOSED;
+	}
+	dax_response_init(&scan, m, DAX_ANSWER_MAX);
+	for (;;) {
+		int r = io_read(io, chunk, sizeof(chunk), deadline);
+		enum dax_status st;
+		size_t used = 0;
+
+		if (r == IO_TIMEOUT || r == 0 || r == IO_ERROR) {
+			if (r == IO_TIMEOUT)
+				snprintf(why, whylen, "no whole answer within "
+				    "%u ms (%zu bytes read)", timeout_ms, len);
+			else
+				snprintf(why, whylen, "the connection closed "
+				    "after %zu bytes of the answer", len);
+			free(buf);
+			return r == IO_TIMEOUT ? DAXD_TIMEOUT : DAXD_CLOSED;
+		}
+		st = dax_response_feed(&scan, (const uint8_t *)chunk,
+		    (size_t)r, &used);
+		buf = xreallocarray(buf, len + used + 1, 1);
+		memcpy(buf + len, chunk, used);
+		len += used;
+		if (st == DAX_ERROR) {
+			snprintf(why, whylen, "%s", scan.err);
+			free(buf);
+			return DAXD_MALFORMED;
+		}
+		if (st == DAX_FRAME)
+			break;
+	}
+	*out = buf;
+	*outlen = len;
+	return DAXD_OK;
+}
+
+static json_t *
+dax_node_json(const struct diag_dax_node *nd)
+{
+	json_t *o = json_object();
+
+	jset(o, "node_id", nd->has_id ? json_integer(nd->node_id) :
+	    json_null());
+	jset(o, "hostname", jstr(nd->hostname[0] ? nd->hostname : NULL));
+	jset(o, "address", jstr(nd->address));
+	jset(o, "port", json_integer(nd->port));
+	jset(o, "role", jstr(diag_dax_role_name(nd->role)));
+	jset(o, "availability_zone", jstr(nd->zone[0] ? nd->zone : NULL));
+	return o;
+}
+
+/* "[4, 23, 24]" (the first codes kept; "..." when there were more). */
+static void
+dax_codes_text(const struct diag_dax_answer *a, char *out, size_t len)
+{
+	size_t used = 0;
+
+	used += (size_t)snprintf(out, len, "[");
+	for (size_t i = 0; i < a->ncodes && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%lld",
+		    i ? ", " : "", (long long)a->codes[i]);
+	if (used < len)
+		snprintf(out + used, len - used, "%s]", a->codes_total >
+		    a->ncodes ? ", ..." : "");
+}
+
+/* The nodes of a discovery answer, as probes (the port set). */
+static size_t
+dax_probes(const struct target *t, const struct diag_dax_answer *a,
+    struct probe *ps)
+{
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct diag_dax_node *nd = &a->nodes[i];
+		struct probe *p = &ps[i];
+
+		memset(p, 0, sizeof(*p));
+		if (nd->addrlen == 4) {
+			struct sockaddr_in *sin =
+			    (struct sockaddr_in *)(void *)&p->ss;
+
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, nd->addr, 4);
+		} else {
+			struct sockaddr_in6 *sin6 =
+			    (struct sockaddr_in6 *)(void *)&p->ss;
+
+			sin6->sin6_family = AF_INET6;
+			memcpy(&sin6->sin6_addr, nd->addr, 16);
+		}
+		ss_set_port(&p->ss, nd->port);
+		p->fd = -1;
+		p->from = "discovery";
+		p->allowed = cidr_list_contains(t->allowed, t->nallowed,
+		    (const struct sockaddr *)&p->ss);
+		sockaddr_format((const struct sockaddr *)&p->ss, p->text,
+		    sizeof(p->text));
+	}
+	return a->nnodes;
+}
+
+/* "10.0.0.0/8, 172.16.0.0/12" */
+static void
+cidrs_text(const struct cidr *c, size_t n, char *out, size_t len)
+{
+	size_t used = 0;
+	char buf[64];
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s",
+		    i ? ", " : "", cidr_format(&c[i], buf, sizeof(buf)));
+}
+
+struct dax_tally {
+	size_t nok, nfail, nwarn;
+	char first[400];	/* the first broken node and its step */
+	char warn[200];		/* the first expiring certificate */
+	char hint[900];
+	char warn_hint[900];
+};
+
+/* Connects to every node, and for daxs verifies each against the
+ * cluster name, as the DAX clients do; the evidence goes to checks. */
+static void
+dax_check_nodes(struct diag_run *d, struct target *t,
+    const struct diag_dax_answer *a, json_t *checks, struct dax_tally *y)
+{
+	struct probe ps[DIAG_DAX_MAX_NODES];
+	size_t n = dax_probes(t, a, ps);
+	unsigned tmo = budget(d);
+	char cidrs[400];
+
+	cidrs_text(t->allowed, t->nallowed, cidrs, sizeof(cidrs));
+	tcp_connect_all(ps, n, tmo);
+	for (size_t i = 0; i < n; i++) {
+		struct probe *p = &ps[i];
+		json_t *o = json_object(), *hs = json_null();
+		const char *result = "ok";
+		char reason[400] = "", hint[900] = "";
+		bool warn = false;
+
+		jset(o, "address", jstr(p->text));
+		jset(o, "role", jstr(diag_dax_role_name(a->nodes[i].role)));
+		jset(o, "allowed", json_boolean(p->allowed));
+		jset(o, "tcp", json_string(diag_tcp_result_name(p->tcp)));
+		jset(o, "tcp_ms", p->tcp == DIAG_TCP_NOT_CONTACTED ?
+		    json_null() : json_integer(p->tcp_ms));
+		if (!p->allowed) {
+			result = "not_contacted";
+			snprintf(reason, sizeof(reason), "outside "
+			    "allowed_cidrs, not contacted");
+			diag_hint_dax(hint, sizeof(hint), DIAG_DAX_OUTSIDE,
+			    NULL, p->text, t->name, t->ep ? t->ep->name : NULL,
+			    cidrs, tmo, t->dax_tls);
+		} else if (p->tcp != DIAG_TCP_CONNECTED) {
+			result = "fail";
+			snprintf(reason, sizeof(reason), "TCP %s%s%s%s",
+			    diag_tcp_result_name(p->tcp), p->tcp_why[0] ?
+			    " (" : "", p->tcp_why, p->tcp_why[0] ? ")" : "");
+			diag_hint_tcp(hint, sizeof(hint), p->tcp, p->text,
+			    a->nodes[i].port, tmo, p->tcp_why);
+		} else if (t->dax_tls) {
+			struct tls_result r;
+			struct diag_tls_facts f;
+			SSL *ssl = NULL;
+			unsigned ttmo = budget(d);
+
+			if (ttmo == 0) {
+				hs = late_json(p->text, t->name, false);
+				result = "fail";
+				snprintf(reason, sizeof(reason), "TLS %s",
+				    out_of_time);
+			} else {
+				tls_run(t->ctx, p->fd, t->name, p->text, ttmo,
+				    &r, &ssl);
+				hs = r.ev;
+				SSL_free(ssl);
+				tls_facts(&r, p->text, t->name, t->ca_file,
+				    ttmo, false, &f);
+				if (r.result == DIAG_TLS_EXPIRING) {
+					warn = true;
+					result = "expiring";
+					snprintf(reason, sizeof(reason), "a "
+					    "certificate expires in %ld days",
+					    r.min_days);
+				} else if (r.result != DIAG_TLS_OK) {
+					result = "fail";
+					snprintf(reason, sizeof(reason),
+					    "TLS %s: %s", r.result ==
+					    DIAG_TLS_VERIFY_FAILED ?
+					    "certificate verification failed" :
+					    r.result == DIAG_TLS_TIMEOUT ?
+					    "timeout" : "handshake failed",
+					    r.reason);
+				}
+				if (r.result != DIAG_TLS_OK)
+					diag_hint_dax_node_tls(hint,
+					    sizeof(hint), &f);
+			}
+		}
+		jset(o, "tls", !t->dax_tls || json_is_null(hs) ? json_null() :
+		    json_string(json_string_value(json_object_get(hs,
+		    "result"))));
+		jset(o, "handshake", hs);
+		jset(o, "result", json_string(result));
+		jset(o, "reason", jstr(reason[0] ? reason : NULL));
+		json_array_append_new(checks, o);
+		if (p->fd >= 0)
+			close(p->fd);
+		if (strcmp(result, "ok") == 0 || warn) {
+			y->nok++;
+			if (warn && y->nwarn++ == 0) {
+				snprintf(y->warn, sizeof(y->warn), "node %s: "
+				    "%s", p->text, reason);
+				snprintf(y->warn_hint, sizeof(y->warn_hint),
+				    "%s", hint);
+			}
+			continue;
+		}
+		if (y->nfail++ == 0) {
+			snprintf(y->first, sizeof(y->first), "node %s: %s",
+			    p->text, reason);
+			snprintf(y->hint, sizeof(y->hint), "%s", hint);
+		}
+	}
+}
+
+static void
+layer_dax(struct diag_run *d, struct target *t)
+{
+	struct diag_step *s = step_begin(t->out, DIAG_HTTP);
+	json_t *dx = json_object(), *disc, *nodes = json_array();
+	json_t *checks = json_array();
+	struct probe *seed = NULL;
+	struct diag_dax_answer *a;
+	struct dax_tally y = { 0 };
+	struct io io;
+	enum dax_discovery res;
+	uint8_t *ans = NULL;
+	size_t anslen = 0;
+	char why[300] = "", hint[900] = "", ua[64], codes[120], list[900];
+	const char *via = t->dax_tls ? "TLS" : "plain dax://";
+	uint64_t start;
+	unsigned tmo;
+
+	snprintf(ua, sizeof(ua), "ddbgate-diag/%s", PACKAGE_VERSION);
+	jset(s->evidence, "dax", dx);
+	jset(dx, "name", jstr(t->name));
+	jset(dx, "transport", json_string(t->dax_tls ? "tls" : "plain"));
+	jset(dx, "user_agent", jstr(ua));
+	for (size_t i = 0; i < t->nprobes && seed == NULL; i++)
+		if (t->dax_tls ? t->probes[i].ssl != NULL :
+		    t->probes[i].fd >= 0)
+			seed = &t->probes[i];
+	jset(dx, "seed", seed ? jstr(seed->text) : json_null());
+	jset(dx, "discovery", json_null());
+	jset(dx, "nodes", nodes);
+	jset(dx, "nodes_listed", json_null());
+	jset(dx, "checks", checks);
+	if (seed == NULL) {
+		step_end(s, DIAG_SKIP, "%s", !t->dax_tls ? "no connected "
+		    "address (see tcp)" : t->ctx == NULL ? "ca_file did not "
+		    "load (see config)" : "no verified TLS session (see tls)");
+		return;
+	}
+	if ((tmo = budget(d)) == 0) {
+		step_out_of_time(d, s);
+		return;
+	}
+	io = (struct io){ .fd = seed->fd, .ssl = seed->ssl };
+	start = monotonic_ms();
+	res = dax_discover(&io, tmo, &ans, &anslen, why, sizeof(why));
+	a = xcalloc(1, sizeof(*a));
+	if (res == DAXD_OK) {
+		diag_dax_answer_read(ans, anslen, a);
+		if (a->kind == DIAG_DAX_ANSWER_MALFORMED) {
+			res = DAXD_MALFORMED;
+			snprintf(why, sizeof(why), "%s", a->err);
+		} else if (a->kind == DIAG_DAX_ANSWER_ERROR) {
+			res = diag_dax_is_auth_error(a->codes, a->ncodes) ?
+			    DAXD_AUTH : DAXD_ERROR;
+		}
+	}
+	free(ans);
+	disc = json_object();
+	jset(disc, "result", json_string(dax_discovery_names[res]));
+	jset(disc, "duration_ms", json_integer(ms_since(start)));
+	codes[0] = '\0';
+	if (res == DAXD_ERROR || res == DAXD_AUTH) {
+		json_t *cp = json_array();
+
+		for (size_t i = 0; i < a->ncodes; i++)
+			json_array_append_new(cp, json_integer(a->codes[i]));
+		jset(disc, "code_path", cp);
+		jset(disc, "message", jstr(a->message[0] ? a->message : NULL));
+		jset(disc, "error_code", jstr(a->error_code[0] ?
+		    a->error_code : NULL));
+		dax_codes_text(a, codes, sizeof(codes));
+	} else {
+		jset(disc, "code_path", json_null());
+		jset(disc, "message", jstr(why[0] ? why : NULL));
+		jset(disc, "error_code", json_null());
+	}
+	jset(dx, "discovery", disc);
+
+	switch (res) {
+	case DAXD_OK:
+		break;
+	case DAXD_AUTH:
+		diag_hint_dax(hint, sizeof(hint), DIAG_DAX_AUTH, seed->text,
+		    NULL, t->name, NULL, NULL, tmo, t->dax_tls);
+		step_hint(s, hint);
+		step_end(s, DIAG_WARN, "DAX endpoints on %s (%s): the node "
+		    "wants authorizeConnection before endpoints; diag holds no "
+		    "credentials (%s%s%s)", seed->text, via, codes,
+		    a->message[0] ? " " : "", a->message);
+		free(a);
+		return;
+	case DAXD_ERROR: {
+		char detail[500];
+
+		snprintf(detail, sizeof(detail), "%s%s%s%s%s", codes,
+		    a->error_code[0] ? " " : "", a->error_code,
+		    a->message[0] ? ": " : "", a->message);
+		diag_hint_dax(hint, sizeof(hint), DIAG_DAX_ERROR, seed->text,
+		    NULL, t->name, NULL, detail, tmo, t->dax_tls);
+		step_hint(s, hint);
+		step_end(s, DIAG_FAIL, "DAX endpoints on %s (%s): error %s",
+		    seed->text, via, detail);
+		free(a);
+		return;
+	}
+	case DAXD_TIMEOUT:
+	case DAXD_CLOSED:
+	case DAXD_MALFORMED:
+		diag_hint_dax(hint, sizeof(hint), res == DAXD_TIMEOUT ?
+		    DIAG_DAX_TIMEOUT : res == DAXD_CLOSED ? DIAG_DAX_CLOSED :
+		    DIAG_DAX_MALFORMED, seed->text, NULL, t->name, NULL, why,
+		    tmo, t->dax_tls);
+		step_hint(s, hint);
+		step_end(s, DIAG_FAIL, "DAX endpoints on %s (%s): %s%s",
+		    seed->text, via, res == DAXD_MALFORMED ? "not a DAX "
+		    "answer: " : "", why);
+		free(a);
+		return;
+	}
+
+	for (size_t i = 0; i < a->nnodes; i++)
+		json_array_append_new(nodes, dax_node_json(&a->nodes[i]));
+	jset(dx, "nodes_listed", json_integer((json_int_t)a->listed));
+	if (a->listed == 0) {
+		diag_hint_dax(hint, sizeof(hint), DIAG_DAX_NO_NODES,
+		    seed->text, NULL, t->name, NULL, NULL, tmo, t->dax_tls);
+		step_hint(s, hint);
+		step_end(s, DIAG_FAIL, "DAX endpoints on %s (%s): an answer "
+		    "without a node", seed->text, via);
+		free(a);
+		return;
+	}
+	dax_check_nodes(d, t, a, checks, &y);
+	list[0] = '\0';
+	for (size_t i = 0, used = 0; i < a->nnodes && used < sizeof(list);
+	    i++) {
+		const char *role = diag_dax_role_name(a->nodes[i].role);
+		const json_t *c = json_array_get(checks, i);
+
+		used += (size_t)snprintf(list + used, sizeof(list) - used,
+		    "%s%s%s%s", i ? ", " : "", json_string_value(
+		    json_object_get(c, "address")), role ? " " : "",
+		    role ? role : "");
+	}
+	if (y.nfail > 0) {
+		step_hint(s, y.hint);
+		step_end(s, DIAG_FAIL, "DAX endpoints on %s (%s): %zu node%s; "
+		    "%zu/%zu reachable%s; %s", seed->text, via, a->listed,
+		    a->listed == 1 ? "" : "s", y.nok, a->nnodes, t->dax_tls ?
+		    " and verified" : "", y.first);
+	} else {
+		char more[120] = "";
+
+		if (a->listed > a->nnodes) {
+			snprintf(more, sizeof(more), "; only the first %zu "
+			    "checked", a->nnodes);
+			diag_hint_dax(hint, sizeof(hint), DIAG_DAX_TOO_MANY,
+			    seed->text, NULL, t->name, NULL, NULL, tmo,
+			    t->dax_tls);
+		}
+		step_hint(s, y.nwarn ? y.warn_hint : hint);
+		step_end(s, y.nwarn || more[0] ? DIAG_WARN : DIAG_PASS, "DAX "
+		    "endpoints on %s (%s): %zu node%s; %zu/%zu reachable%s%s: "
+		    "%s%s%s%s", seed->text, via, a->listed, a->listed == 1 ?
+		    "" : "s", y.nok, a->nnodes, t->dax_tls ? " and verified "
+		    "for " : "", t->dax_tls ? t->name : "", list, more,
+		    y.nwarn ? "; " : "", y.warn);
+	}
+	free(a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -3460,9 +4187,16 @@ service_guess(const char *name)
 	return SERVICE_DYNAMODB;
 }
 
+/*
+ * A target. A dax-cluster is asked for on its cluster port unless one was
+ * given (9111, or 8111 for an endpoint with upstream_tls: false), and
+ * routed there without upstream entries, as the gateway routes it; a
+ * HOST[:PORT] cluster target is daxs unless its port is 8111.
+ */
 static void
 target_init(struct diag_run *d, struct target *t, struct diag_target *out,
-    const struct conf_endpoint *ep, const char *name, uint16_t port)
+    const struct conf_endpoint *ep, const char *name, uint16_t port,
+    bool port_given)
 {
 	const struct diag_opts *o = d->o;
 
@@ -3486,10 +4220,17 @@ target_init(struct diag_run *d, struct target *t, struct diag_target *out,
 		t->allowed = o->nallow ? o->allow : d->private_cidrs;
 		t->nallowed = o->nallow ? o->nallow : nitems(d->private_cidrs);
 	}
+	if (t->service == SERVICE_DAX_CLUSTER) {
+		t->dax_tls = ep != NULL ? ep->upstream_tls : !port_given ||
+		    port != 8111;
+		if (!port_given)
+			port = t->port = t->dax_tls ? 9111 : 8111;
+	}
 	if (t->nroutes == 0)
 		t->routes[t->nroutes++] = (struct conf_upstream){
-		    .host = t->name, .port = port,
-		    .literal = is_ip_literal(t->name) };
+		    .host = t->name, .port = t->service ==
+		    SERVICE_DAX_CLUSTER && ep != NULL ? (t->dax_tls ? 9111 :
+		    8111) : port, .literal = is_ip_literal(t->name) };
 	out->endpoint = ep ? xstrdup(ep->name) : NULL;
 	out->service = xstrdup(config_service_name(t->service));
 	out->name = xstrdup(t->name);
@@ -3509,6 +4250,7 @@ targets_make(struct diag_run *d, struct target **out, char *err,
 	struct target *t;
 	char *host = NULL;
 	uint16_t port = 443;
+	bool port_given = false;
 
 	if (arg == NULL) {
 		if (cfg->nendpoints == 0) {
@@ -3520,7 +4262,7 @@ targets_make(struct diag_run *d, struct target **out, char *err,
 		for (size_t i = 0; i < cfg->nendpoints; i++)
 			target_init(d, &t[i], &r->targets[i],
 			    &cfg->endpoints[i], cfg->endpoints[i].hosts[0],
-			    443);
+			    443, false);
 		r->ntargets = cfg->nendpoints;
 		*out = t;
 		return r->ntargets;
@@ -3529,7 +4271,10 @@ targets_make(struct diag_run *d, struct target **out, char *err,
 		if (strcmp(cfg->endpoints[i].name, arg) == 0)
 			ep = &cfg->endpoints[i];
 	if (ep == NULL) {
-		if (hostport_parse(arg, 443, &host, &port, &why) != 0 ||
+		/* without a port of its own, 443 (a DAX cluster: its port) */
+		port_given = hostport_parse(arg, 0, &host, &port, &why) == 0;
+		if ((!port_given && hostport_parse(arg, 443, &host, &port,
+		    &why) != 0) ||
 		    (strchr(host, '.') == NULL && !is_ip_literal(host))) {
 			size_t used = (size_t)snprintf(err, errlen, "%s is "
 			    "no endpoint of %s and no HOST[:PORT] (endpoints:",
@@ -3556,7 +4301,7 @@ targets_make(struct diag_run *d, struct target **out, char *err,
 	r->targets = xcalloc(1, sizeof(*r->targets));
 	r->ntargets = 1;
 	target_init(d, t, &r->targets[0], ep, host ? host : ep->hosts[0],
-	    port);
+	    port, port_given);
 	free(host);
 	*out = t;
 	return 1;
@@ -3590,7 +4335,10 @@ target_run(struct diag_run *d, struct target *t)
 		layer_dns(d, t);
 		layer_tcp(d, t);
 		layer_tls(d, t);
-		layer_http(d, t);
+		if (t->service == SERVICE_DAX_CLUSTER)
+			layer_dax(d, t);
+		else
+			layer_http(d, t);
 	} else {
 		static const char why[] = "not run: --via checks the path "
 		    "through the gateway (add --direct for this host's own)";
@@ -3639,7 +4387,8 @@ static const char usage_diag[] =
     "named), layer by layer: config, dns (every resolver separately), tcp\n"
     "(every address), tls (chain, expiry, verification, name), http (an\n"
     "unsigned request only the real service answers with its\n"
-    "missing-authentication error), policy (with --access-key-id, --action\n"
+    "missing-authentication error; a DAX cluster: discovery, then TCP and\n"
+    "TLS to every node), policy (with --access-key-id, --action\n"
     "and --resource) and via (the same through a running gateway, CONNECT).\n"
     "\n"
     "  -c, --config FILE      configuration (default: the built-in defaults)\n"

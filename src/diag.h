@@ -3,7 +3,7 @@
  * each endpoint of a configuration (or one named target): config, DNS
  * (every resolver asked separately), TCP, TLS, an unsigned HTTP request
  * that only the real service answers with its missing-authentication
- * error, optionally the endpoint policy, and optionally the same checks
+ * error (a DAX cluster: its discovery answer and every node), optionally the endpoint policy, and optionally the same checks
  * through a running gateway (CONNECT). docs/diag.md describes the steps,
  * the exit codes and the JSON document (docs/diag.schema.json).
  *
@@ -204,5 +204,87 @@ bool diag_is_auth_error(int status, const char *type);
 void diag_hint_connect(char *buf, size_t len, int status,
     const char *proxy, const char *target, const char *message,
     const char *why);
+
+/* ---- DAX clusters: the discovery answer and its nodes --------------- */
+
+#define DIAG_DAX_MAX_NODES 16	/* nodes of a discovery answer checked */
+#define DIAG_DAX_MAX_CODES 8	/* elements of an error's code path kept */
+
+/* One node of an `endpoints` answer (spec 7.6); absent keys stay empty. */
+struct diag_dax_node {
+	char address[64];	/* "10.0.1.5" (key 2) */
+	uint8_t addr[16];
+	size_t addrlen;		/* 4 or 16 */
+	uint16_t port;		/* key 3 */
+	bool has_id;
+	int64_t node_id;	/* key 0 */
+	char hostname[256];	/* key 1, cleaned; "" when absent */
+	int64_t role;		/* key 4: 1 leader, 2 replica; 0 absent */
+	char zone[64];		/* key 5, cleaned; "" when absent */
+};
+
+enum diag_dax_answer_kind {
+	DIAG_DAX_ANSWER_NODES,	   /* a successful answer: nodes */
+	DIAG_DAX_ANSWER_ERROR,	   /* a non-empty code path */
+	DIAG_DAX_ANSWER_MALFORMED, /* neither (err says why) */
+};
+
+struct diag_dax_answer {
+	enum diag_dax_answer_kind kind;
+	int64_t codes[DIAG_DAX_MAX_CODES];
+	size_t ncodes;		/* of codes[] kept */
+	size_t codes_total;	/* elements of the code path */
+	char message[256];	/* an error's message, cleaned */
+	char error_code[96];	/* an error's errorCode, or "" */
+	struct diag_dax_node nodes[DIAG_DAX_MAX_NODES];
+	size_t nnodes;		/* kept: the first DIAG_DAX_MAX_NODES */
+	size_t listed;		/* nodes in the answer */
+	char err[200];
+};
+
+/*
+ * Reads one whole response to `endpoints` buf[0..n) (framed by
+ * dax_response_feed): the nodes through dax_endpoints_read (so diag
+ * accepts exactly what the gateway accepts) with their id, host name,
+ * role and zone, or an error's code path, message and errorCode.
+ */
+void diag_dax_answer_read(const uint8_t *buf, size_t n,
+    struct diag_dax_answer *a);
+
+/* An authentication error: code path [*, 23, 31, ...] (spec 7.5). */
+bool diag_dax_is_auth_error(const int64_t *codes, size_t n);
+
+/* "leader", "replica", or NULL (absent or unknown). */
+const char *diag_dax_role_name(int64_t role);
+
+enum diag_dax_problem {
+	DIAG_DAX_TIMEOUT,	/* no whole answer to endpoints in time */
+	DIAG_DAX_CLOSED,	/* closed before a whole answer */
+	DIAG_DAX_MALFORMED,	/* not a DAX endpoints answer */
+	DIAG_DAX_ERROR,		/* an error answer (detail: its message) */
+	DIAG_DAX_AUTH,		/* it wants authorizeConnection first */
+	DIAG_DAX_NO_NODES,	/* an answer without a node */
+	DIAG_DAX_OUTSIDE,	/* a node outside allowed_cidrs */
+	DIAG_DAX_TOO_MANY,	/* more nodes than diag checks */
+};
+
+/*
+ * A hint for a DAX discovery problem. seed is the node asked
+ * ("10.0.1.5:9111"), node the node at fault (OUTSIDE), detail the
+ * error message (ERROR), the parse error (MALFORMED) or the
+ * allowed_cidrs text (OUTSIDE); endpoint may be NULL.
+ */
+void diag_hint_dax(char *buf, size_t len, enum diag_dax_problem p,
+    const char *seed, const char *node, const char *name,
+    const char *endpoint, const char *detail, unsigned timeout_ms,
+    bool tls);
+
+/*
+ * A hint for a node of a cluster that failed TLS: as diag_hint_tls, but
+ * a name mismatch is said in DAX's words (every node must present a
+ * certificate for the cluster name).
+ */
+void diag_hint_dax_node_tls(char *buf, size_t len,
+    const struct diag_tls_facts *f);
 
 #endif

@@ -2,7 +2,8 @@
  * Unit tests for diag's pure pieces: the exit code of a report (the
  * first failing layer in path order), the hints (word for word where
  * docs/diag.md quotes them), the answer that proves the service
- * answered, and both renderers.
+ * answered, the reading of a DAX cluster's discovery answer and its
+ * hints, and both renderers.
  */
 #include <setjmp.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include <jansson.h>
 #include <openssl/x509_vfy.h>
 
+#include "cbor.h"
 #include "diag.h"
 
 /* Appends a step to t (strings copied; hint may be NULL). */
@@ -292,6 +294,254 @@ test_auth_error_is_the_proof(void **state)
 	assert_false(diag_is_auth_error(400, NULL));
 }
 
+/* ---- DAX: the endpoints answer, the auth error, the hints ---------- */
+
+struct cb {
+	uint8_t b[4096];
+	size_t n;
+};
+
+static void
+cb_head(struct cb *c, enum cbor_major major, uint64_t v)
+{
+	c->n += cbor_put_head(c->b + c->n, major, v);
+}
+
+static void
+cb_raw(struct cb *c, const void *p, size_t n)
+{
+	memcpy(c->b + c->n, p, n);
+	c->n += n;
+}
+
+static void
+cb_text(struct cb *c, const char *s)
+{
+	cb_head(c, CBOR_TEXT, strlen(s));
+	cb_raw(c, s, strlen(s));
+}
+
+/* One node map {0: id, 1: host, 2: addr, 3: port, 4: role, 5: zone}. */
+static void
+cb_node(struct cb *c, int id, const uint8_t ip[4], uint16_t port, int role)
+{
+	char host[32];
+
+	snprintf(host, sizeof(host), "node%d.test", id);
+	cb_head(c, CBOR_MAP, 6);
+	cb_head(c, CBOR_UINT, 0);
+	cb_head(c, CBOR_UINT, (uint64_t)id);
+	cb_head(c, CBOR_UINT, 1);
+	cb_text(c, host);
+	cb_head(c, CBOR_UINT, 2);
+	cb_head(c, CBOR_BYTES, 4);
+	cb_raw(c, ip, 4);
+	cb_head(c, CBOR_UINT, 3);
+	cb_head(c, CBOR_UINT, port);
+	cb_head(c, CBOR_UINT, 4);
+	cb_head(c, CBOR_UINT, (uint64_t)role);
+	cb_head(c, CBOR_UINT, 5);
+	cb_text(c, "us-east-1a");
+}
+
+static void
+test_dax_answer_nodes(void **state)
+{
+	static const uint8_t ip1[4] = { 10, 0, 1, 5 }, ip2[4] = { 10, 0, 2, 7 };
+	struct diag_dax_answer *a = calloc(1, sizeof(*a));
+	struct cb c = { .n = 0 };
+
+	cb_head(&c, CBOR_ARRAY, 0);
+	cb_head(&c, CBOR_ARRAY, 2);
+	cb_node(&c, 1, ip1, 9111, 1);
+	cb_node(&c, 2, ip2, 9111, 2);
+	diag_dax_answer_read(c.b, c.n, a);
+	assert_int_equal(a->kind, DIAG_DAX_ANSWER_NODES);
+	assert_int_equal(a->listed, 2);
+	assert_int_equal(a->nnodes, 2);
+	assert_string_equal(a->nodes[0].address, "10.0.1.5");
+	assert_int_equal(a->nodes[0].port, 9111);
+	assert_true(a->nodes[0].has_id);
+	assert_int_equal(a->nodes[0].node_id, 1);
+	assert_string_equal(a->nodes[0].hostname, "node1.test");
+	assert_string_equal(diag_dax_role_name(a->nodes[0].role), "leader");
+	assert_string_equal(diag_dax_role_name(a->nodes[1].role), "replica");
+	assert_string_equal(a->nodes[1].address, "10.0.2.7");
+	assert_string_equal(a->nodes[1].zone, "us-east-1a");
+	assert_null(diag_dax_role_name(0));
+	assert_null(diag_dax_role_name(7));
+
+	/* indefinite array and map, an IPv6 node with only address and
+	 * port, a key diag does not know */
+	c.n = 0;
+	cb_head(&c, CBOR_ARRAY, 0);
+	cb_raw(&c, "\x9f\xbf", 2);
+	cb_head(&c, CBOR_UINT, 9);
+	cb_text(&c, "future");
+	cb_head(&c, CBOR_UINT, 2);
+	cb_head(&c, CBOR_BYTES, 16);
+	cb_raw(&c, "\xfd\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	    "\x00\x01", 16);
+	cb_head(&c, CBOR_UINT, 3);
+	cb_head(&c, CBOR_UINT, 8111);
+	cb_raw(&c, "\xff\xff", 2);
+	diag_dax_answer_read(c.b, c.n, a);
+	assert_int_equal(a->kind, DIAG_DAX_ANSWER_NODES);
+	assert_int_equal(a->listed, 1);
+	assert_string_equal(a->nodes[0].address, "fd00::1");
+	assert_int_equal(a->nodes[0].port, 8111);
+	assert_false(a->nodes[0].has_id);
+	assert_string_equal(a->nodes[0].hostname, "");
+	assert_int_equal(a->nodes[0].role, 0);
+
+	/* more nodes than diag checks: the first 16 kept, all counted */
+	c.n = 0;
+	cb_head(&c, CBOR_ARRAY, 0);
+	cb_head(&c, CBOR_ARRAY, DIAG_DAX_MAX_NODES + 2);
+	for (int i = 0; i < DIAG_DAX_MAX_NODES + 2; i++) {
+		uint8_t ip[4] = { 10, 0, 0, (uint8_t)(i + 1) };
+
+		cb_node(&c, i + 1, ip, 9111, i ? 2 : 1);
+	}
+	diag_dax_answer_read(c.b, c.n, a);
+	assert_int_equal(a->kind, DIAG_DAX_ANSWER_NODES);
+	assert_int_equal(a->listed, DIAG_DAX_MAX_NODES + 2);
+	assert_int_equal(a->nnodes, DIAG_DAX_MAX_NODES);
+	assert_string_equal(a->nodes[15].address, "10.0.0.16");
+	assert_int_equal(a->nodes[15].node_id, 16);
+
+	/* no node at all */
+	c.n = 0;
+	cb_raw(&c, "\x80\x80", 2);
+	diag_dax_answer_read(c.b, c.n, a);
+	assert_int_equal(a->kind, DIAG_DAX_ANSWER_NODES);
+	assert_int_equal(a->listed, 0);
+	free(a);
+}
+
+static void
+test_dax_answer_errors(void **state)
+{
+	static const uint8_t ip[4] = { 10, 0, 1, 5 };
+	struct diag_dax_answer *a = calloc(1, sizeof(*a));
+	struct cb c = { .n = 0 };
+
+	/* AuthenticationRequired: [4, 23, 31, 33], a message, error info */
+	cb_head(&c, CBOR_ARRAY, 4);
+	cb_head(&c, CBOR_UINT, 4);
+	cb_head(&c, CBOR_UINT, 23);
+	cb_head(&c, CBOR_UINT, 31);
+	cb_head(&c, CBOR_UINT, 33);
+	cb_text(&c, "Authentication required\n");
+	cb_head(&c, CBOR_ARRAY, 3);
+	cb_text(&c, "rid-1");
+	cb_text(&c, "AuthenticationRequiredException");
+	cb_head(&c, CBOR_UINT, 401);
+	diag_dax_answer_read(c.b, c.n, a);
+	assert_int_equal(a->kind, DIAG_DAX_ANSWER_ERROR);
+	assert_int_equal(a->ncodes, 4);
+	assert_int_equal(a->codes[3], 33);
+	assert_string_equal(a->message, "Authentication required?");
+	assert_string_equal(a->error_code, "AuthenticationRequiredException");
+	assert_true(diag_dax_is_auth_error(a->codes, a->ncodes));
+
+	/* ResourceNotFound [4, 23, 24], error info null */
+	c.n = 0;
+	cb_head(&c, CBOR_ARRAY, 3);
+	cb_head(&c, CBOR_UINT, 4);
+	cb_head(&c, CBOR_UINT, 23);
+	cb_head(&c, CBOR_UINT, 24);
+	cb_text(&c, "not found");
+	cb_raw(&c, "\xf6", 1);
+	diag_dax_answer_read(c.b, c.n, a);
+	assert_int_equal(a->kind, DIAG_DAX_ANSWER_ERROR);
+	assert_false(diag_dax_is_auth_error(a->codes, a->ncodes));
+	assert_string_equal(a->message, "not found");
+	assert_string_equal(a->error_code, "");
+	{
+		static const int64_t short_path[] = { 4, 23 };
+		static const int64_t dynamo[] = { 4, 37, 38, 39, 43 };
+
+		assert_false(diag_dax_is_auth_error(short_path, 2));
+		assert_false(diag_dax_is_auth_error(dynamo, 5));
+	}
+
+	/* a node without a port: what the gateway refuses, diag refuses */
+	c.n = 0;
+	cb_head(&c, CBOR_ARRAY, 0);
+	cb_head(&c, CBOR_ARRAY, 1);
+	cb_head(&c, CBOR_MAP, 1);
+	cb_head(&c, CBOR_UINT, 2);
+	cb_head(&c, CBOR_BYTES, 4);
+	cb_raw(&c, ip, 4);
+	diag_dax_answer_read(c.b, c.n, a);
+	assert_int_equal(a->kind, DIAG_DAX_ANSWER_MALFORMED);
+	assert_non_null(strstr(a->err, "without an address or port"));
+	assert_int_equal(a->nnodes, 0);
+
+	/* not a code path at all */
+	diag_dax_answer_read((const uint8_t *)"HTTP/1.1", 8, a);
+	assert_int_equal(a->kind, DIAG_DAX_ANSWER_MALFORMED);
+	free(a);
+}
+
+static void
+test_hints_dax(void **state)
+{
+	const char *name = "orders.abc123.dax-clusters.us-east-1.amazonaws.com";
+	struct diag_tls_facts f = {
+		.result = DIAG_TLS_VERIFY_FAILED,
+		.verify_code = X509_V_ERR_HOSTNAME_MISMATCH,
+		.address = "10.0.2.7:9111",
+		.name = name,
+		.ca_file = "/etc/ssl/certs/ca-certificates.crt",
+		.sans = "other.abc123.dax-clusters.us-east-1.amazonaws.com",
+	};
+	char buf[900];
+
+	diag_hint_dax(buf, sizeof(buf), DIAG_DAX_AUTH, "10.0.1.5:9111", NULL,
+	    name, "orders", NULL, 2000, true);
+	assert_true(starts(buf, "the nodes were not checked: 10.0.1.5:9111 "
+	    "asks for authorizeConnection (SigV4) before endpoints, and diag "
+	    "sends no credentials"));
+	diag_hint_dax(buf, sizeof(buf), DIAG_DAX_OUTSIDE, "10.0.1.5:9111",
+	    "192.0.2.9:9111", name, "orders", "10.0.0.0/8", 2000, true);
+	assert_string_equal(buf, "discovery lists node 192.0.2.9:9111, "
+	    "outside allowed_cidrs [10.0.0.0/8] of endpoint orders: neither "
+	    "diag nor the gateway contacts it; if it is this cluster's node, "
+	    "add its subnet to allowed_cidrs");
+	diag_hint_dax(buf, sizeof(buf), DIAG_DAX_TIMEOUT, "10.0.1.5:9111",
+	    NULL, name, NULL, NULL, 1500, true);
+	assert_true(starts(buf, "no answer to endpoints from 10.0.1.5:9111 "
+	    "within 1500 ms after the TLS handshake: "));
+	diag_hint_dax(buf, sizeof(buf), DIAG_DAX_CLOSED, "10.0.1.5:8111",
+	    NULL, name, NULL, NULL, 1500, false);
+	assert_non_null(strstr(buf, "does plain TCP match the cluster"));
+	diag_hint_dax(buf, sizeof(buf), DIAG_DAX_ERROR, "10.0.1.5:9111", NULL,
+	    name, NULL, "[4, 23, 24]: not found", 1500, true);
+	assert_non_null(strstr(buf, "with an error ([4, 23, 24]: not found)"));
+	diag_hint_dax(buf, sizeof(buf), DIAG_DAX_NO_NODES, "10.0.1.5:9111",
+	    NULL, name, NULL, NULL, 1500, true);
+	assert_non_null(strstr(buf, "lists no node"));
+	diag_hint_dax(buf, sizeof(buf), DIAG_DAX_TOO_MANY, "10.0.1.5:9111",
+	    NULL, name, NULL, NULL, 1500, true);
+	assert_non_null(strstr(buf, "checked the first 16 only"));
+
+	diag_hint_dax_node_tls(buf, sizeof(buf), &f);
+	assert_string_equal(buf, "node 10.0.2.7:9111 presents a certificate "
+	    "for other.abc123.dax-clusters.us-east-1.amazonaws.com, not the "
+	    "cluster name orders.abc123.dax-clusters.us-east-1.amazonaws.com: "
+	    "DAX clients verify every node against the cluster name; is "
+	    "10.0.2.7:9111 a node of this cluster (not another cluster's, not "
+	    "a stale address)?");
+	/* anything else: the tls layer's hint */
+	f.verify_code = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+	f.issuer = "CN=Corp CA";
+	diag_hint_dax_node_tls(buf, sizeof(buf), &f);
+	assert_true(starts(buf, "the CA bundle "
+	    "/etc/ssl/certs/ca-certificates.crt lacks the issuer CN=Corp CA"));
+}
+
 static void
 test_json_rendering(void **state)
 {
@@ -393,6 +643,9 @@ main(void)
 		cmocka_unit_test(test_hints_tls),
 		cmocka_unit_test(test_hints_http_and_connect),
 		cmocka_unit_test(test_auth_error_is_the_proof),
+		cmocka_unit_test(test_dax_answer_nodes),
+		cmocka_unit_test(test_dax_answer_errors),
+		cmocka_unit_test(test_hints_dax),
 		cmocka_unit_test(test_json_rendering),
 		cmocka_unit_test(test_human_rendering),
 		cmocka_unit_test(test_usage_errors),

@@ -3402,7 +3402,8 @@ resource_account(struct cx *cx, struct vec *keys, struct vec *unknown,
 
 static const char *const dax_unknown[] = {
 	K_LEADING, K_FIRST_PK, K_ATTRIBUTES, K_SELECT, K_RETURN_VALUES, K_RCC,
-	K_FULL_SCAN,
+	K_FULL_SCAN, "dynamodb:SecondPartitionKeyValues",
+	"dynamodb:ThirdPartitionKeyValues", "dynamodb:FourthPartitionKeyValues",
 };
 
 static int

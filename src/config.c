@@ -2225,6 +2225,11 @@ validate_dax_endpoint(struct loader *ld, const struct ynode *n,
 				    "dax-cluster endpoints take this key");
 		return 0;
 	}
+	if (!e->upstream_tls && e->health_check_interval_s > 0)
+		return fail_key(ld, ynode_or(ynode_get(n,
+		    "health_check_interval_s"), n), "health_check_interval_s",
+		    "a health check is a verified TLS handshake; this cluster "
+		    "is reached without TLS (upstream_tls: false)");
 	for (size_t j = 0; up != NULL && j < e->nupstreams; j++) {
 		at = up->type == YNODE_SEQUENCE ? ynode_item(up, j) : up;
 		if (at == NULL || at->type != YNODE_SCALAR)
@@ -2853,6 +2858,8 @@ format_value(const struct key *k, const void *base)
 		return xstrdup(*CFIELD(base, k->off, bool) ? "true" : "false");
 	case KEY_ENUM:
 		v = *CFIELD(base, k->off, int);
+		if (k->words == mode_words)	/* dax-node is never written */
+			return xstrdup(config_mode_name((enum listener_mode)v));
 		return xstrdup(v >= 0 && v < word_count(k->words) ?
 		    k->words[v] : "?");
 	case KEY_STRINGS:

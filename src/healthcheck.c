@@ -351,7 +351,8 @@ setup_endpoint(struct healthcheck *hc, struct hc_endpoint *he, size_t index)
 	LIST_INIT(&he->probes);
 	if (ep->nupstreams == 0) {
 		he->targets[0] = (struct hc_target){ .he = he,
-		    .name = ep->hosts[0], .port = 443 };
+		    .name = ep->hosts[0], .port = ep->service ==
+		    SERVICE_DAX_CLUSTER ? 9111 : 443 };
 		he->ntargets = 1;
 	}
 	for (size_t j = 0; j < ep->nupstreams && j < HC_MAX_TARGETS; j++)

@@ -1427,6 +1427,9 @@ start_tls(struct session *s, int fd, const struct sockaddr *sa)
 	sockaddr_format(sa, peer, sizeof(peer));
 	ssl = tls_client_ssl_new(s->snap->upstream_tls[s->ep_index], s->host,
 	    peer);
+	/* DAX nodes get no ALPN: the official clients offer none */
+	if (ssl != NULL && s->dax != NULL)
+		(void)SSL_set_alpn_protos(ssl, NULL, 0);
 	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(
 	    s->worker->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

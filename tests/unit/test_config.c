@@ -943,6 +943,107 @@ test_endpoint_values(void **state)
 	config_free(cfg);
 }
 
+#define DAX_TLS "tls:\n  certificates:\n    - {cert: /c.pem, key: /c.key}\n"
+#define DAX_EP                                                            \
+	"endpoints:\n"                                                    \
+	"  - name: orders\n"                                              \
+	"    service: dax-cluster\n"                                      \
+	"    hosts: [orders.abc123.dax-clusters.us-east-1.amazonaws.com]\n"
+
+static void
+test_dax(void **state)
+{
+	struct config *cfg;
+	const struct conf_listener *l;
+
+	(void)state;
+	/* a dax listener makes one node listener per port */
+	cfg = load_ok(DAX_TLS "listeners:\n"
+	    "  - {address: 127.0.0.1:9111, mode: dax, endpoint: orders, "
+	    "node_ports: 9112-9114}\n"
+	    "  - {address: 0.0.0.0:8111, mode: dax, endpoint: orders, "
+	    "node_ports: 8112-8113, tls: false, advertise: 10.1.2.3}\n"
+	    DAX_EP "    upstream: [10.0.0.5, \"10.0.0.6:9999\"]\n");
+	assert_int_equal(cfg->nlisteners, 2 + 3 + 2);
+	l = &cfg->listeners[2];
+	assert_int_equal(l->mode, LISTENER_DAX_NODE);
+	assert_string_equal(l->address, "127.0.0.1:9112");
+	assert_int_equal(l->dax_seed, 0);
+	assert_int_equal(l->dax_slot, 0);
+	assert_string_equal(config_mode_name(l->mode), "dax-node");
+	assert_string_equal(cfg->listeners[4].address, "127.0.0.1:9114");
+	assert_int_equal(cfg->listeners[4].dax_slot, 2);
+	assert_string_equal(cfg->listeners[6].address, "0.0.0.0:8113");
+	assert_false(cfg->listeners[6].tls);
+	assert_int_equal(cfg->listeners[6].dax_seed, 1);
+	assert_int_equal(cfg->listeners[0].dax_seed, -1);
+	assert_int_equal(cfg->listeners[0].endpoint_index, 0);
+	/* a port left out is the cluster's, not 443 */
+	assert_int_equal(cfg->endpoints[0].upstreams[0].port, 9111);
+	assert_int_equal(cfg->endpoints[0].upstreams[1].port, 9999);
+	assert_true(cfg->endpoints[0].upstream_tls);
+	config_free(cfg);
+	cfg = load_ok(LISTENER DAX_EP "    upstream: 10.0.0.5\n"
+	    "    upstream_tls: false\n");
+	assert_int_equal(cfg->endpoints[0].upstreams[0].port, 8111);
+	config_free(cfg);
+
+	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
+	    "mode: dax, node_ports: 9112-9114}\n" DAX_EP,
+	    "t.yaml:2:5: listeners[0].endpoint: required in dax mode");
+	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
+	    "mode: dax, endpoint: orders}\n" DAX_EP,
+	    "t.yaml:2:5: listeners[0].node_ports: required in dax mode");
+	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
+	    "mode: dax, endpoint: orders, node_ports: 9110-9112}\n" DAX_EP,
+	    "t.yaml:2:72: listeners[0].node_ports: 9110-9112 includes the "
+	    "listener's own port 9111");
+	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
+	    "mode: dax, endpoint: orders, node_ports: 9200-9100}\n" DAX_EP,
+	    "t.yaml:2:72: listeners[0].node_ports: \"9200-9100\": not "
+	    "first-last");
+	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
+	    "mode: dax, endpoint: orders, node_ports: 9112-9212}\n" DAX_EP,
+	    "t.yaml:2:72: listeners[0].node_ports: \"9112-9212\": not "
+	    "first-last");
+	error_starts(DAX_TLS "listeners:\n  - {address: 0.0.0.0:9111, "
+	    "mode: dax, endpoint: orders, node_ports: 9112-9113}\n" DAX_EP,
+	    "t.yaml:2:5: listeners[0].advertise: required when a dax "
+	    "listener's address is a wildcard");
+	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
+	    "mode: dax, endpoint: ddb, node_ports: 9112-9113}\n" ENDPOINT,
+	    "t.yaml:2:58: listeners[0].endpoint: endpoint ddb is a dynamodb "
+	    "endpoint; dax listeners serve dax-cluster endpoints");
+	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
+	    "mode: dax, endpoint: nope, node_ports: 9112-9113}\n" DAX_EP,
+	    "t.yaml:2:58: listeners[0].endpoint: no endpoint is named "
+	    "\"nope\"");
+	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:443, "
+	    "mode: sni, node_ports: 9112-9113}\n" DAX_EP,
+	    "t.yaml:2:58: listeners[0].node_ports: only dax listeners take "
+	    "this key; this one is sni");
+	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
+	    "mode: dax, endpoint: orders, node_ports: 9112-9113}\n"
+	    "  - {address: 127.0.0.1:9113, mode: sni}\n" DAX_EP,
+	    "t.yaml:2:72: listeners[0].node_ports: 127.0.0.1:9113 is "
+	    "already used by another listener");
+	error_starts("listeners:\n  - {address: 127.0.0.1:9111, mode: dax, "
+	    "endpoint: orders, node_ports: 9112-9113}\n" DAX_EP,
+	    "t.yaml:2:36: listeners[0].mode: dax mode needs a certificate");
+	error_starts(LISTENER DAX_EP "    upstream_tls: false\n"
+	    "    health_check_interval_s: 5\n",
+	    "t.yaml:9:30: endpoints[0].health_check_interval_s: a health "
+	    "check is a verified TLS handshake");
+	error_starts(LISTENER ENDPOINT "    upstream_tls: false\n",
+	    "t.yaml:8:19: endpoints[0].upstream_tls: only dax-cluster "
+	    "endpoints take this key");
+	error_starts(LISTENER DAX_EP "    cluster_arn: arn:aws:dax:us-east-1:1:"
+	    "cache/x\n", "t.yaml:8:18: endpoints[0].cluster_arn: ");
+	cfg = load_ok(LISTENER DAX_EP "    cluster_arn: arn:aws:dax:us-east-1:"
+	    "111122223333:cache/orders-1\n");
+	config_free(cfg);
+}
+
 static void
 test_endpoint_upstream_lists(void **state)
 {

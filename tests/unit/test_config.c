@@ -990,46 +990,46 @@ test_dax(void **state)
 
 	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
 	    "mode: dax, node_ports: 9112-9114}\n" DAX_EP,
-	    "t.yaml:2:5: listeners[0].endpoint: required in dax mode");
+	    "t.yaml:5:5: listeners[0].endpoint: required in dax mode");
 	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
 	    "mode: dax, endpoint: orders}\n" DAX_EP,
-	    "t.yaml:2:5: listeners[0].node_ports: required in dax mode");
+	    "t.yaml:5:5: listeners[0].node_ports: required in dax mode");
 	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
 	    "mode: dax, endpoint: orders, node_ports: 9110-9112}\n" DAX_EP,
-	    "t.yaml:2:72: listeners[0].node_ports: 9110-9112 includes the "
+	    "t.yaml:5:72: listeners[0].node_ports: 9110-9112 includes the "
 	    "listener's own port 9111");
 	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
 	    "mode: dax, endpoint: orders, node_ports: 9200-9100}\n" DAX_EP,
-	    "t.yaml:2:72: listeners[0].node_ports: \"9200-9100\": not "
+	    "t.yaml:5:72: listeners[0].node_ports: \"9200-9100\": not "
 	    "first-last");
 	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
 	    "mode: dax, endpoint: orders, node_ports: 9112-9212}\n" DAX_EP,
-	    "t.yaml:2:72: listeners[0].node_ports: \"9112-9212\": not "
+	    "t.yaml:5:72: listeners[0].node_ports: \"9112-9212\": not "
 	    "first-last");
 	error_starts(DAX_TLS "listeners:\n  - {address: 0.0.0.0:9111, "
 	    "mode: dax, endpoint: orders, node_ports: 9112-9113}\n" DAX_EP,
-	    "t.yaml:2:5: listeners[0].advertise: required when a dax "
+	    "t.yaml:5:5: listeners[0].advertise: required when a dax "
 	    "listener's address is a wildcard");
 	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
 	    "mode: dax, endpoint: ddb, node_ports: 9112-9113}\n" ENDPOINT,
-	    "t.yaml:2:58: listeners[0].endpoint: endpoint ddb is a dynamodb "
+	    "t.yaml:5:52: listeners[0].endpoint: endpoint ddb is a dynamodb "
 	    "endpoint; dax listeners serve dax-cluster endpoints");
 	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
 	    "mode: dax, endpoint: nope, node_ports: 9112-9113}\n" DAX_EP,
-	    "t.yaml:2:58: listeners[0].endpoint: no endpoint is named "
+	    "t.yaml:5:52: listeners[0].endpoint: no endpoint is named "
 	    "\"nope\"");
 	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:443, "
 	    "mode: sni, node_ports: 9112-9113}\n" DAX_EP,
-	    "t.yaml:2:58: listeners[0].node_ports: only dax listeners take "
+	    "t.yaml:5:53: listeners[0].node_ports: only dax listeners take "
 	    "this key; this one is sni");
 	error_starts(DAX_TLS "listeners:\n  - {address: 127.0.0.1:9111, "
 	    "mode: dax, endpoint: orders, node_ports: 9112-9113}\n"
 	    "  - {address: 127.0.0.1:9113, mode: sni}\n" DAX_EP,
-	    "t.yaml:2:72: listeners[0].node_ports: 127.0.0.1:9113 is "
+	    "t.yaml:5:72: listeners[0].node_ports: 127.0.0.1:9113 is "
 	    "already used by another listener");
 	error_starts("listeners:\n  - {address: 127.0.0.1:9111, mode: dax, "
 	    "endpoint: orders, node_ports: 9112-9113}\n" DAX_EP,
-	    "t.yaml:2:36: listeners[0].mode: dax mode needs a certificate");
+	    "t.yaml:2:37: listeners[0].mode: dax mode needs a certificate");
 	error_starts(LISTENER DAX_EP "    upstream_tls: false\n"
 	    "    health_check_interval_s: 5\n",
 	    "t.yaml:9:30: endpoints[0].health_check_interval_s: a health "
@@ -1768,6 +1768,7 @@ main(void)
 		T(test_resolver),
 		T(test_resolver_cache),
 		T(test_endpoint_values),
+		T(test_dax),
 		T(test_endpoint_upstream_lists),
 		T(test_endpoint_errors),
 		T(test_dns_names),

@@ -1748,6 +1748,9 @@ test_endpoints_refused(void **state)
 	endpoints_refused("81 04 60 f6");
 	endpoints_refused("83 04 18 25 18 2b 60 83 f6 f6 19 01 90");
 	endpoints_refused("9f ff 80");
+	/* an error whose code path would read as a node array */
+	endpoints_refused("81 80");
+	endpoints_refused("81 81 a2 " A4 " " P8111);
 	endpoints_refused("a0 80");
 	endpoints_refused("80 a0");
 	endpoints_refused("80 f6");

@@ -113,7 +113,9 @@ capture_reset(struct dax_capture *c, size_t want)
 static void
 capture_add(struct dax_capture *c, const uint8_t *p, size_t n)
 {
-	if (c->len >= c->want)
+	/* nothing to add (an error on an item's first byte, when nothing
+	 * was kept yet: buf may be NULL) */
+	if (n == 0 || c->len >= c->want)
 		return;
 	if (n > c->want - c->len)
 		n = c->want - c->len;
@@ -228,9 +230,11 @@ add_pair(struct dax_framer *f, const char *action, const uint8_t *name,
 static void
 scope_region(struct dax_request *r, const uint8_t *p, size_t n)
 {
-	const uint8_t *line = p, *end = p + n, *slash, *reg;
+	const uint8_t *line = p, *end = p + n, *slash, *reg, *eol;
 	size_t len;
 
+	if (n < 17 || memcmp(p, "AWS4-HMAC-SHA256\n", 17) != 0)
+		return;
 	for (int i = 0; i < 2; i++) {
 		const uint8_t *nl = memchr(line, '\n', (size_t)(end - line));
 
@@ -238,7 +242,9 @@ scope_region(struct dax_request *r, const uint8_t *p, size_t n)
 			return;
 		line = nl + 1;
 	}
-	if ((slash = memchr(line, '/', (size_t)(end - line))) == NULL)
+	/* the scope is the third line, and only that line */
+	if ((eol = memchr(line, '\n', (size_t)(end - line))) == NULL ||
+	    (slash = memchr(line, '/', (size_t)(eol - line))) == NULL)
 		return;
 	reg = slash + 1;
 	for (len = 0; reg + len < end && len < sizeof(r->region) - 1; len++) {
@@ -278,6 +284,10 @@ open_container(struct cbor_reader *rd, enum cbor_major major, size_t *count)
 
 	if (cbor_read_head(rd, &h) != CBOR_OK || h.major != major ||
 	    h.is_break)
+		return -1;
+	/* every element takes a byte at least; and a count of 2^64-1
+	 * must not pass for SIZE_MAX, "indefinite" */
+	if (!h.indefinite && h.value > rd->n - rd->pos)
 		return -1;
 	*count = h.indefinite ? SIZE_MAX : (size_t)h.value;
 	return 0;
@@ -905,8 +915,13 @@ dax_error_encode(uint8_t *out, size_t cap, const int *codes, size_t ncodes,
 {
 	size_t at = 0;
 
-	if (cap < 9 * (ncodes + 3))
+	/* an empty code path is a success response (the client would read
+	 * what follows it as the next response); codes are not negative */
+	if (ncodes == 0 || cap < 9 * (ncodes + 3))
 		return 0;
+	for (size_t i = 0; i < ncodes; i++)
+		if (codes[i] < 0)
+			return 0;
 	at += cbor_put_head(out + at, CBOR_ARRAY, ncodes);
 	for (size_t i = 0; i < ncodes; i++)
 		at += cbor_put_head(out + at, CBOR_UINT, (uint64_t)codes[i]);

@@ -187,7 +187,7 @@ int dax_endpoints_read(const uint8_t *in, size_t n, dax_node_map_fn fn,
 /*
  * An error response (spec 7.5): the code path codes[0..ncodes), the
  * message, and [request_id, error_code, status]. Returns its length, or
- * 0 when cap is too small.
+ * 0 when cap is too small, ncodes is 0 or a code is negative.
  */
 size_t dax_error_encode(uint8_t *out, size_t cap, const int *codes,
     size_t ncodes, const char *message, const char *request_id,

@@ -490,6 +490,10 @@ test_preamble_refused(void **state)
 	preamble_refused(GOOD_MAGIC, "00", "f6", "bf 01 ff", "00");
 	/* a request where the preamble should be */
 	preamble_refused("", "", "", "", H_ENDPOINTS);
+	/* malformed from the first byte, before anything was kept */
+	preamble_refused("1c", "", "", "", "");
+	preamble_refused("ff", "", "", "", "");
+	preamble_refused("1f", "", "", "", "");
 }
 
 /* ---- every method -------------------------------------------------------- */
@@ -641,6 +645,15 @@ test_auth_region(void **state)
 	    "20261124/us-west-2\n/dax/aws4_request" HASH, "");
 	region_is("AWS4-HMAC-SHA256\n20261124T120000Z\n"
 	    "20261124/us-west-2/dax/aws4_reques" HASH, "");
+	/* the scope is the third line, of a SigV4 string-to-sign */
+	region_is("AWS4-HMAC-SHA256\n20261124T120000Z\nnot-a-scope\n"
+	    "x/us-east-1/dax/aws4_request" HASH, "");
+	region_is("AWS4-HMAC-SHA256\n20261124T120000Z\n\n"
+	    "20261124/us-east-1/dax/aws4_request" HASH, "");
+	region_is("AWS4-HMAC-SHA1\n20261124T120000Z\n"
+	    "20261124/us-west-2/dax/aws4_request" HASH, "");
+	region_is("XAWS4-HMAC-SHA256\n20261124T120000Z\n"
+	    "20261124/us-west-2/dax/aws4_request" HASH, "");
 	/* longer than what the framer keeps of it: no region, no harm */
 	{
 		char big[800];
@@ -1748,6 +1761,13 @@ test_endpoints_refused(void **state)
 	endpoints_refused("81 04 60 f6");
 	endpoints_refused("83 04 18 25 18 2b 60 83 f6 f6 19 01 90");
 	endpoints_refused("9f ff 80");
+	/* definite counts of 2^64-1 (not "indefinite", whatever follows) */
+	endpoints_refused("80 9b ff ff ff ff ff ff ff ff a2 " A4 " " P8111
+	    " ff");
+	endpoints_refused("80 81 bb ff ff ff ff ff ff ff ff " A4 " " P8111
+	    " ff");
+	endpoints_refused("80 82 a2 " A4 " " P8111 " bb 00 00 00 00 00 00 00 "
+	    "04 " A4 " " P8111);
 	/* an error whose code path would read as a node array */
 	endpoints_refused("81 80");
 	endpoints_refused("81 81 a2 " A4 " " P8111);
@@ -1861,6 +1881,15 @@ test_error_encode(void **state)
 		if (got == len)
 			assert_memory_equal(tight, want.b, len);
 		free(tight);
+	}
+	/* no code path (a success response), a negative code: nothing */
+	assert_int_equal(dax_error_encode(buf, sizeof(buf), codes, 0, "m", "r",
+	    "c", 400), 0);
+	{
+		static const int neg[] = { 4, -1 };
+
+		assert_int_equal(dax_error_encode(buf, sizeof(buf), neg, 2,
+		    "m", "r", "c", 400), 0);
 	}
 	/* a long message: the 2-byte text head */
 	{

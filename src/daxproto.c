@@ -103,6 +103,22 @@ dax_framer_free(struct dax_framer *f)
 	f->cap.buf = f->ops.buf = NULL;
 }
 
+/* Appends p[0..n) to a growable buffer (doubling from 64 bytes). */
+static void
+append(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 64;
+
+		while (c < *len + n)
+			c *= 2;
+		*buf = xreallocarray(*buf, c, 1);
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+}
+
 static void
 capture_reset(struct dax_capture *c, size_t want)
 {
@@ -119,16 +135,7 @@ capture_add(struct dax_capture *c, const uint8_t *p, size_t n)
 		return;
 	if (n > c->want - c->len)
 		n = c->want - c->len;
-	if (c->len + n > c->cap) {
-		size_t cap = c->cap ? c->cap : 64;
-
-		while (cap < c->len + n)
-			cap *= 2;
-		c->buf = xreallocarray(c->buf, cap, 1);
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, p, n);
-	c->len += n;
+	append(&c->buf, &c->len, &c->cap, p, n);
 }
 
 /* The letter describing the current item of a request frame. */
@@ -816,16 +823,7 @@ struct out {
 static void
 out_add(struct out *o, const void *p, size_t n)
 {
-	if (o->len + n > o->cap) {
-		size_t cap = o->cap ? o->cap : 256;
-
-		while (cap < o->len + n)
-			cap *= 2;
-		o->p = xreallocarray(o->p, cap, 1);
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, p, n);
-	o->len += n;
+	append(&o->p, &o->len, &o->cap, p, n);
 }
 
 static void

@@ -218,6 +218,7 @@ static const char *dax_target(const struct session *s, size_t i,
 static void dax_upstream_ready(struct session *s);
 static void dax_plain_upstream(struct session *s, int fd);
 static void dax_start(struct session *s);
+static int plain_start(struct session *s, size_t read_high);
 static void dax_client_input(struct session *s);
 static void dax_upstream_input(struct session *s);
 static int dax_adopt_snapshot(struct session *s);
@@ -2482,7 +2483,6 @@ static void
 dax_start(struct session *s)
 {
 	const struct config *cfg = s->snap->cfg;
-	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
 
 	if (dax_setup(s) != 0)
 		return;
@@ -2490,21 +2490,10 @@ dax_start(struct session *s)
 		handshake_start(s);
 		return;
 	}
-	s->plain = true;
-	s->down = bufferevent_socket_new(s->worker->base, s->fd,
-	    BEV_OPT_DEFER_CALLBACKS);
-	if (s->down == NULL) {
-		session_close(s, "out of memory");
-		return;
-	}
-	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
-	    s);
 	/* room for the largest frame, as on a TLS listener */
-	bufferevent_setwatermark(s->down, EV_READ, 0,
-	    cfg->limits.max_header_bytes + cfg->limits.max_body_bytes);
-	bufferevent_set_timeouts(s->down, &tmo, &tmo);
-	bufferevent_enable(s->down, EV_READ | EV_WRITE);
-	route_start(s);
+	if (plain_start(s, cfg->limits.max_header_bytes +
+	    cfg->limits.max_body_bytes) == 0)
+		route_start(s);
 }
 
 /* A plain (dax://) upstream: the relay starts on the connected socket. */
@@ -3378,23 +3367,34 @@ handshake_start(struct session *s)
 static void
 proxy_start(struct session *s)
 {
-	const struct config *cfg = s->snap->cfg;
-	struct timeval tmo = { .tv_sec = cfg->limits.client_idle_timeout_s };
-
 	set_state(s, SESSION_PROXY_HEAD);
+	(void)plain_start(s, s->snap->cfg->limits.max_header_bytes);
+}
+
+/*
+ * The client side as a plain socket (connect mode before interception, a
+ * dax listener without TLS), reading up to read_high bytes ahead. 0, or
+ * -1 when the session was closed.
+ */
+static int
+plain_start(struct session *s, size_t read_high)
+{
+	struct timeval tmo = { .tv_sec =
+	    s->snap->cfg->limits.client_idle_timeout_s };
+
 	s->plain = true;
 	s->down = bufferevent_socket_new(s->worker->base, s->fd,
 	    BEV_OPT_DEFER_CALLBACKS);
 	if (s->down == NULL) {
 		session_close(s, "out of memory");
-		return;
+		return -1;
 	}
 	bufferevent_setcb(s->down, on_down_read, on_down_write, on_down_event,
 	    s);
-	bufferevent_setwatermark(s->down, EV_READ, 0,
-	    cfg->limits.max_header_bytes);
+	bufferevent_setwatermark(s->down, EV_READ, 0, read_high);
 	bufferevent_set_timeouts(s->down, &tmo, &tmo);
 	bufferevent_enable(s->down, EV_READ | EV_WRITE);
+	return 0;
 }
 
 /* Transparent mode: wait for the ClientHello before any TLS. */

@@ -2985,13 +2985,20 @@ on_dax_up_event(struct bufferevent *bev, short what, void *arg)
 	struct session *s = arg;
 	char why[300];
 
+	if (s->state == SESSION_DAX && (what & BEV_EVENT_EOF))
+		dax_upstream_input(s);	/* answers read with the end */
+	if (s->state != SESSION_DAX)
+		return;			/* that closed the session */
 	snprintf(why, sizeof(why), "upstream %s %s%s", s->up->addr_str,
 	    (what & BEV_EVENT_TIMEOUT) ? "did not answer within "
 	    "limits.upstream_timeout_s" : (what & BEV_EVENT_EOF) ?
 	    "closed the connection" : "connection error", s->dax->qlen > 0 ?
 	    " with a request outstanding" : "");
-	dax_fail(s, s->dax->qlen > 0 ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG,
-	    why);
+	slog(s, s->dax->qlen > 0 ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG,
+	    "DAX connection closed: %s", why);
+	/* what the client was already given still goes out */
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
+	finish(s, why, false);
 }
 
 /* The connection ends with requests outstanding: each still gets its

@@ -651,6 +651,17 @@ response_item_end(struct dax_response_scan *r)
 	    strcmp(r->method->name, "BatchWriteItem") == 0 &&
 	    !(h.major == CBOR_SIMPLE && h.ai == CBOR_NULL)) {
 		r->nitems = 4; /* unprocessed, capacity, collection metrics */
+	} else if (r->item == 1 && !r->error &&
+	    strcmp(r->method->name, "BatchGetItem") == 0 &&
+	    !(h.major == CBOR_SIMPLE && h.ai == CBOR_NULL)) {
+		/*
+		 * The server declares [responses, unprocessed] but sends the
+		 * consumed capacity as a third, top-level item: both official
+		 * clients read it (the JavaScript client's BatchGetItem
+		 * assembler expects two values; the Go client reads the
+		 * capacity array after the two maps). Null alone otherwise.
+		 */
+		r->nitems = 3;
 	}
 	return r->item + 1 == r->nitems ? DAX_FRAME : DAX_MORE;
 }

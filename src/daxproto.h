@@ -13,7 +13,9 @@
  * nothing is forwarded on a guess). Responses are framed by the method
  * of the request they answer (one outstanding request at a time, spec
  * 7.1): the code-path array, then one result item (BatchWriteItem: null
- * or three), or, for an error, a message and its error-info item.
+ * or three; BatchGetItem: null or two, the server's array of two followed
+ * by the consumed capacity), or, for an error, a message and its
+ * error-info item.
  *
  * Pure: no I/O, no clock; the framers take bytes in pieces of any size.
  */

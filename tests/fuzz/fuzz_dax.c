@@ -14,6 +14,7 @@
  *     its own after a fresh preamble is the same frame;
  *  1  the response scanner, for the method the second byte chooses,
  *     likewise, and its frames hold 2, 3 or (BatchWriteItem) 4 items;
+ *     a BatchGetItem frame 2 or 3 (its capacity array is an item);
  *  2  the endpoints rewriter, with a map the second byte chooses: when
  *     it succeeds, dax_endpoints_read reads its output with the same
  *     number of nodes, rewriting the output with an identity map gives
@@ -452,6 +453,8 @@ mode_responses(const struct dax_method *m, const uint8_t *p, size_t n,
 			CHECK(items == 3);
 		else if (strcmp(m->name, "BatchWriteItem") == 0)
 			CHECK(items == 2 || items == 4);
+		else if (strcmp(m->name, "BatchGetItem") == 0)
+			CHECK(items == 2 || items == 3);
 		else
 			CHECK(items == 2);
 		{

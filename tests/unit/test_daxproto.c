@@ -1479,8 +1479,16 @@ test_responses(void **state)
 	    "81 a1 01 02 a0 ff", 18, false);
 	response_ok("BatchWriteItem", "80 bf ff 9f ff a0", 6, false);
 	response_ok("BatchWriteItem", "83 04 18 25 18 2b 60 f6 f6", 8, true);
+	/* BatchGetItem: null, or the server's [responses, unprocessed]
+	 * followed by the consumed capacity as an item of its own (what
+	 * both official clients read) */
+	response_ok("BatchGetItem", "80 f6 00", 2, false);
+	response_ok("BatchGetItem", "80 82 a0 a0 80 00", 5, false);
+	response_ok("BatchGetItem", "80 82 a1 66 4d 6f 76 69 65 73 80 a0 81 "
+	    "a0 80 f6", 14, false);
+	assert_int_equal(response("BatchGetItem", "80 82 a0 a0").st, DAX_MORE);
+	response_ok("BatchGetItem", "83 04 18 25 18 2b 60 f6 f6", 8, true);
 	/* other methods take one result item, whatever it is */
-	response_ok("BatchGetItem", "80 a0 00", 2, false);
 	response_ok("TransactWriteItems", "80 83 80 80 80", 5, false);
 	/* incomplete: more */
 	assert_int_equal(response("GetItem", "80").st, DAX_MORE);

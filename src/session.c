@@ -3013,6 +3013,7 @@ dax_abandon(struct session *s, const char *reason)
 	    "%s", reason);
 	while (d->qlen > 0) {
 		struct dax_pending *p = &d->q[d->qhead];
+		struct upstream_conn *up = s->up;
 
 		if (p->decided) {
 			verdict_free(&s->verdict);
@@ -3021,8 +3022,13 @@ dax_abandon(struct session *s, const char *reason)
 			p->decided = false;
 			memset(&s->req, 0, sizeof(s->req));
 			memcpy(s->req.target, p->target, sizeof(s->req.target));
+			s->req.head_len = (size_t)p->frame_len;
 			s->req.start = p->start;
+			/* a denial waiting its turn never went upstream */
+			if (p->denial != NULL)
+				s->up = NULL;
 			log_request(s, 499, "request_abandoned", why);
+			s->up = up;
 			verdict_free(&s->verdict);
 		}
 		dax_pop(d);

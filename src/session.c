@@ -196,6 +196,7 @@ struct dax_relay {
 	uint16_t node_port;
 	uint64_t frames;
 	bool reads_off;		/* client reads paused at the high-water mark */
+	bool secure;		/* the client spoke TLS (aws:SecureTransport) */
 };
 
 static void process_input(struct session *s);
@@ -2462,6 +2463,7 @@ dax_setup(struct session *s)
 	    1;
 	d->first_port = seed->node_port_first;
 	d->advertise = seed->advertise_addr;
+	d->secure = l->tls;
 	if (l->mode != LISTENER_DAX_NODE)
 		return 0;
 	if (daxmap_lookup(s->worker->dax, d->map_key, l->dax_slot, &node) !=
@@ -2645,7 +2647,9 @@ dax_decide(struct session *s, struct evbuffer *in, struct evbuffer *out,
 		.snap = s->snap,
 		.endpoint = s->ep_index,
 		.client = (const struct sockaddr *)&s->client_addr,
-		.secure_transport = s->listener == NULL || s->listener->tls,
+		/* how this connection came in, not its listener now (a
+		 * reload may have removed it) */
+		.secure_transport = d->secure,
 		.now = time(NULL),
 		.req = r,
 		.access_key_id = d->access_key_id,

@@ -2761,8 +2761,15 @@ dax_client_input(struct session *s)
 	if (d->fed == 0 && dax_adopt_snapshot(s) != 0)
 		return;
 	out = bufferevent_get_output(s->up->bev);
+	/*
+	 * The client's output bounds framing too: denials are answered
+	 * here, without the node, so a client that sends denied requests
+	 * and never reads would otherwise grow it without limit. on_down_write
+	 * resumes (through dax_upstream_input) below RELAY_LOW.
+	 */
 	while (d->qlen < DAX_PENDING_MAX &&
 	    evbuffer_get_length(out) < RELAY_HIGH &&
+	    evbuffer_get_length(bufferevent_get_output(s->down)) < RELAY_HIGH &&
 	    evbuffer_get_length(in) > d->fed) {
 		struct evbuffer_iovec v[8];
 		struct evbuffer_ptr at;

@@ -1,0 +1,152 @@
+# needs: ddbgate
+# timeout: 60
+#
+# DAX relay edge cases against a scriptable plain-TCP node
+# (dax_fakenode.py), with raw DAX frames from Python:
+#   (a) a BatchGetItem answered the way DAX nodes answer it (80, an array of
+#       two maps, then the consumed-capacity array as an item of its own):
+#       relayed whole, the connection stays open; pipelined behind it, an
+#       `endpoints` answer still reaches the client rewritten (node ports of
+#       the gateway, never a node's own address).
+#   (b) a client that half-closes with an allowed GetItem outstanding and a
+#       denied PutItem queued behind it: the PutItem's audit line (499) has
+#       no upstreamAddress and the access line says upstream=- (it never left
+#       the gateway), and both lines carry the request's size.
+#   (c) a reload that removes the plain listener of an open connection: the
+#       connection keeps aws:SecureTransport false (a policy denying GetItem
+#       over plain transport still denies it).
+IP=127.0.1.151
+IP2=127.0.1.152
+CL=orders.abc123.dax-clusters.us-east-1.amazonaws.com
+N1=127.0.10.51 N2=127.0.10.52
+NODES="$CASE_TMP/nodes.jsonl"
+
+start_bg "$CASE_TMP/fakenode" /usr/bin/python3 "$IT_DIR/dax_fakenode.py" --log "$NODES" \
+	--listen "$N1:8111" --listen "$N2:8111" --batchget-real --delay-get 0.5
+wait_port $N2 8111 "$BG_PID" || fail "dax_fakenode.py did not listen: $(tail -n 5 "$CASE_TMP/fakenode.err")"
+
+cat >"$CASE_TMP/policy.json" <<'JSON'
+{ "Version": "2012-10-17",
+  "Statement": [
+    { "Sid": "All", "Effect": "Allow", "Principal": "*", "Action": "dax:*", "Resource": "*" },
+    { "Sid": "NoSecretPuts", "Effect": "Deny", "Principal": "*", "Action": "dax:PutItem",
+      "Resource": "*", "Condition": { "StringEquals": { "ddbgate:TableName": "secret" } } },
+    { "Sid": "NoPlainSecretReads", "Effect": "Deny", "Principal": "*", "Action": "dax:GetItem",
+      "Resource": "*", "Condition": { "StringEquals": { "ddbgate:TableName": "secret" },
+                                      "Bool": { "aws:SecureTransport": "false" } } } ] }
+JSON
+# gwcfg LISTENER-IP — the configuration with its one dax listener on IP
+gwcfg() {
+	cgw_head
+	cat <<YAML
+account: "111122223333"
+workers: 1
+listeners:
+  - address: $1:8111
+    mode: dax
+    tls: false
+    endpoint: dax151
+    node_ports: 8112-8113
+endpoints:
+  - name: dax151
+    service: dax-cluster
+    hosts: [$CL]
+    upstream: $N1:8111
+    upstream_tls: false
+    allowed_cidrs: [127.0.10.0/24]
+    policy: $CASE_TMP/policy.json
+YAML
+}
+cfg="$CASE_TMP/ddbgate.yaml"
+gwcfg $IP >"$cfg"
+cgw_ca "$cfg"
+cgw_start $IP "$cfg" 8111
+
+cat >"$CASE_TMP/daxc.py" <<'PY'
+import socket, sys
+sys.path.insert(0, sys.argv[1])
+import daxnode as dn
+enc = dn.enc
+PRE = enc("J7yne5G") + b"\x00\xf6\xa1" + enc("UserAgent") + enc("raw") + b"\x00"
+def hdr(m): return b"\x01" + enc(m)
+def auth():
+    sts = b"AWS4-HMAC-SHA256\n20250101T000000Z\n20250101/us-east-1/dax/aws4_request\n" + b"0" * 64
+    return hdr(1489122155) + enc("AKIAIOSFODNN7EXAMPLE") + enc("0" * 64) + enc(sts) + b"\xf6" + enc("ua")
+def get(t): return hdr(263244906) + enc(t.encode()) + enc(b"k") + b"\xbf\xff"
+def put(t): return hdr(-2106490455) + enc(t.encode()) + enc(b"k") + enc(b"v") + b"\xbf\xff"
+def endpoints(): return hdr(455855874)
+def batchget(t): return hdr(-697851100) + enc({t: [False, None, [b"k"]]}) + b"\xbf\xff"
+class C:
+    def __init__(self, ip):
+        self.s = socket.create_connection((ip, 8111), timeout=5)
+        self.buf = b""
+    def items(self, n):
+        while True:
+            rd = dn.Reader(self.buf)
+            try:
+                out = [rd.item() for _ in range(n)]
+                self.buf = self.buf[rd.pos:]
+                return out
+            except dn.NeedMore:
+                pass
+            d = self.s.recv(65536)
+            if not d:
+                raise SystemExit("the gateway closed the connection")
+            self.buf += d
+PY
+
+step "(a) BatchGetItem answered as DAX nodes answer it"
+/usr/bin/python3 - "$IT_DIR" "$CASE_TMP" $IP <<'PY' || fail "BatchGetItem relay"
+import sys
+sys.path.insert(0, sys.argv[2])
+from daxc import *
+c = C(sys.argv[3])
+c.s.sendall(PRE + auth() + batchget("orders"))
+a = c.items(3)
+assert a[0] == [] and isinstance(a[1], list) and a[2] == [], a
+c.s.sendall(get("orders"))
+assert c.items(2)[0] == []
+c.s.sendall(batchget("orders") + endpoints() + get("orders"))
+assert c.items(3)[0] == []
+ep = c.items(2)
+addrs = [dict(m.pairs)[2] for m in ep[1]]
+print("endpoints answer:", [(dict(m.pairs)[2].hex(), dict(m.pairs)[3]) for m in ep[1]])
+assert ep[0] == [] and addrs and all(x == socket.inet_aton(sys.argv[3]) for x in addrs), "a node address reached the client"
+assert c.items(2)[0] == []
+PY
+
+step "(b) half-close: a queued denial's 499 line names no upstream"
+amark=$(cgw_audit_mark)
+/usr/bin/python3 - "$IT_DIR" "$CASE_TMP" $IP <<'PY' || fail "half-close client"
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from daxc import *
+c = C(sys.argv[3])
+c.s.sendall(PRE + auth() + get("orders") + put("secret"))
+time.sleep(0.1)
+c.s.shutdown(socket.SHUT_WR)
+time.sleep(0.3)
+PY
+cgw_audit_expect "$amark" "d.get('eventName') == 'PutItem' and d.get('status') == 499" "no 499 audit line for the queued PutItem"
+cgw_audit_check "d['decision'] == 'deny' and 'upstreamAddress' not in d" "the queued denial's 499 audit line"
+grep -q 'target="DAX PutItem secret" status=499 request_bytes=19 .* upstream=- ' "$LGW_OUT" ||
+	fail "the queued denial's access line: $(grep 'PutItem secret' "$LGW_OUT")"
+
+step "(c) a reload that removes the listener keeps aws:SecureTransport false"
+amark=$(cgw_audit_mark)
+/usr/bin/python3 - "$IT_DIR" "$CASE_TMP" $IP "$LGW_PID" "$cfg" "$IP2" <<'PY' || fail "reload client"
+import os, signal, subprocess, sys, time
+sys.path.insert(0, sys.argv[2])
+from daxc import *
+c = C(sys.argv[3])
+c.s.sendall(PRE + auth() + get("secret"))
+assert c.items(3)[0] != [], "GetItem over plain transport was not denied"
+cfg = open(sys.argv[5]).read().replace(sys.argv[3] + ":8111", sys.argv[6] + ":8111")
+open(sys.argv[5], "w").write(cfg)
+os.kill(int(sys.argv[4]), signal.SIGHUP)
+time.sleep(1)
+c.s.sendall(get("secret"))
+r = c.items(1)[0]
+assert r != [], "after the reload a plain-transport GetItem on secret was allowed"
+PY
+cgw_audit_expect "$amark" "d.get('eventName') == 'GetItem' and d.get('decision') == 'deny'" "no denial audit line"

@@ -15,6 +15,10 @@
 #   (c) a reload that removes the plain listener of an open connection: the
 #       connection keeps aws:SecureTransport false (a policy denying GetItem
 #       over plain transport still denies it).
+#   (d) a client that sends denied requests and never reads: the gateway
+#       stops framing once the client's output is at the high-water mark
+#       (the denials it answers itself are bounded like relayed answers),
+#       instead of answering every one into memory.
 IP=127.0.1.151
 IP2=127.0.1.152
 CL=orders.abc123.dax-clusters.us-east-1.amazonaws.com
@@ -39,6 +43,7 @@ JSON
 gwcfg() {
 	cgw_head
 	cat <<YAML
+  max_body_bytes: 65536
 account: "111122223333"
 workers: 1
 listeners:
@@ -150,3 +155,25 @@ r = c.items(1)[0]
 assert r != [], "after the reload a plain-transport GetItem on secret was allowed"
 PY
 cgw_audit_expect "$amark" "d.get('eventName') == 'GetItem' and d.get('decision') == 'deny'" "no denial audit line"
+
+step "(d) denied requests from a client that never reads stay bounded"
+amark=$(cgw_audit_mark)
+cfg2="$CASE_TMP/ddbgate.yaml"
+/usr/bin/python3 - "$IT_DIR" "$CASE_TMP" $IP2 <<'PY' || fail "non-reading client"
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from daxc import *
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect((sys.argv[3], 8111))
+s.settimeout(4)
+try:
+    s.sendall(PRE + auth() + put("secret") * 40000)
+except socket.timeout:
+    pass
+time.sleep(1.5)
+s.close()
+PY
+n=$(cgw_audit_count "$amark" "d.get('eventName') == 'PutItem'")
+echo "denials answered to a client that read nothing: $n of 40000"
+[ "$n" -lt 25000 ] || fail "the gateway answered $n of 40000 denied requests into the output of a client that reads nothing"

@@ -15,6 +15,7 @@
  *   L  an array of table names (byte strings, read)
  *   O  an array of transact operation codes (integers, read)
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ static const struct dax_method methods[] = {
 };
 
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))
+#define DAX_CAPTURE_KEEP (64 * 1024) /* capture bytes kept between frames */
 
 /* Transact operation codes (spec 7.4) and the action each needs. */
 static const struct {
@@ -594,6 +596,16 @@ dax_framer_feed(struct dax_framer *f, const uint8_t *p, size_t n,
 			return DAX_ERROR;
 		}
 		if (ds == DAX_FRAME) {
+			/* a big Batch map's copy is not kept for the
+			 * connection's life */
+			if (f->cap.cap > DAX_CAPTURE_KEEP) {
+				free(f->cap.buf);
+				memset(&f->cap, 0, sizeof(f->cap));
+			}
+			if (f->ops.cap > DAX_CAPTURE_KEEP) {
+				free(f->ops.buf);
+				memset(&f->ops, 0, sizeof(f->ops));
+			}
 			f->req.len = f->frame_used;
 			f->started = true;
 			f->item = 0;
@@ -876,7 +888,17 @@ dax_endpoints_rewrite(const uint8_t *in, size_t n, dax_node_map_fn map,
 		out_head(&nodes, CBOR_MAP, nd.nkeys);
 		for (size_t k = 0; k < nd.nkeys; k++) {
 			out_head(&nodes, CBOR_UINT, (uint64_t)nd.keys[k]);
-			if (nd.keys[k] == 2) {
+			if (nd.keys[k] == 1) {
+				/* the host name too: a client that dials names
+				 * (JS: only without an address) still comes
+				 * to the gateway */
+				char text[INET6_ADDRSTRLEN];
+
+				inet_ntop(to.addrlen == 4 ? AF_INET : AF_INET6,
+				    to.addr, text, sizeof(text));
+				out_head(&nodes, CBOR_TEXT, strlen(text));
+				out_add(&nodes, text, strlen(text));
+			} else if (nd.keys[k] == 2) {
 				out_head(&nodes, CBOR_BYTES, to.addrlen);
 				out_add(&nodes, to.addr, to.addrlen);
 			} else if (nd.keys[k] == 3) {

@@ -166,8 +166,9 @@ typedef int (*dax_node_map_fn)(void *arg, const struct dax_node_addr *node,
 /*
  * Rewrites a whole successful `endpoints` response in[0..n) into out
  * (malloc'ed, *outlen bytes): every node's address (key 2) and port
- * (key 3) replaced by map's answer, nodes it refuses left out, every
- * other key copied as it is. Each node must be a map with integer keys,
+ * (key 3) replaced by map's answer, its host name (key 1) by that
+ * address as text, nodes it refuses left out, every other key copied as
+ * it is. Each node must be a map with integer keys,
  * no key twice, an address of 4 or 16 bytes and a port of 1-65535.
  * Returns the number of nodes written, or -1 with err set (out NULL).
  * A response whose code path is not empty (an error) is not an

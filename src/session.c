@@ -188,7 +188,7 @@ struct dax_relay {
 	size_t qhead, qlen;
 	char access_key_id[DAX_KEY_ID_MAX + 1];	/* "" before authorizing */
 	char region[32];
-	char map_key[128];	/* the dax listener's, for daxmap */
+	char map_key[256];	/* the dax listener's, for daxmap */
 	unsigned nslots;	/* its node ports */
 	uint16_t first_port;
 	struct sockaddr_storage advertise;
@@ -2430,11 +2430,21 @@ dax_target(const struct session *s, size_t i, uint16_t *port)
 }
 
 /* daxmap's name for the cluster of a dax listener. */
+/*
+ * daxmap's name for the cluster of a dax listener: its address, endpoint,
+ * node ports and advertised address, so that a reload changing any of
+ * them starts a map of its own (a slot is a port of that range).
+ */
 static void
 dax_map_key(const struct conf_listener *seed, const struct conf_endpoint *ep,
     char *buf, size_t len)
 {
-	snprintf(buf, len, "%s %s", seed->address, ep->name);
+	char adv[INET6_ADDRSTRLEN] = "";
+
+	sockaddr_format_ip((const struct sockaddr *)&seed->advertise_addr, adv,
+	    sizeof(adv));
+	snprintf(buf, len, "%s %s %s %s", seed->address, ep->name,
+	    seed->node_ports, adv);
 }
 
 /* Sets up the relay state of a session on a dax or dax-node listener.
@@ -2964,8 +2974,8 @@ dax_upstream_input(struct session *s)
 		bufferevent_set_timeouts(s->up->bev, NULL, NULL);
 	if (evbuffer_get_length(out) >= RELAY_HIGH)
 		bufferevent_disable(s->up->bev, EV_READ);
-	if (s->worker->draining && d->qlen == 0) {
-		finish(s, "draining", false);
+	if ((s->worker->draining || s->client_eof) && d->qlen == 0) {
+		finish(s, s->client_eof ? "client closed" : "draining", false);
 		return;
 	}
 	/* room in the queue again: frames the client sent meanwhile */
@@ -3293,6 +3303,15 @@ on_down_event(struct bufferevent *bev, short what, void *arg)
 			handshake_done(s);
 		else
 			client_tls_failed(s);
+		return;
+	}
+	if (s->dax != NULL && s->state == SESSION_DAX && s->dax->qlen > 0 &&
+	    (what & BEV_EVENT_READING) && (what & BEV_EVENT_EOF)) {
+		/* the client stopped sending: what it asked still gets its
+		 * answers (dax_upstream_input() closes after the last) */
+		s->client_eof = true;
+		bufferevent_disable(s->down, EV_READ);
+		keep_writing(s);
 		return;
 	}
 	if (s->dax != NULL) {

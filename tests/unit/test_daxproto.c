@@ -1543,10 +1543,11 @@ test_responses(void **state)
 	NODE3_A NODE3_PORT NODE3_B NODE3_ADDR
 
 /* What the test map gives: 192.0.2.(1+i) or 2001:db8::f0+i, 9000+i. */
-#define OUT_NODE1 "a7 00 1b 00 00 00 00 00 00 30 39 01 66 6e 6f 64 65 2d 31" \
+/* (and each node's host name, key 1, is its new address as text) */
+#define OUT_NODE1 "a7 00 1b 00 00 00 00 00 00 30 39 01 69 31 39 32 2e 30 2e 32 2e 31" \
 	" 02 44 c0 00 02 01 03 19 23 28" \
 	" 04 01 05 6a 75 73 2d 77 65 73 74 2d 32 61 06 1a 00 01 e2 40"
-#define OUT_NODE2 "a4 01 66 6e 6f 64 65 2d 32" \
+#define OUT_NODE2 "a4 01 6c 32 30 30 31 3a 64 62 38 3a 3a 66 31" \
 	" 02 50 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 f1" \
 	" 03 19 23 29 00 02"
 #define OUT_NODE3 "a6 05 6a 75 73 2d 77 65 73 74 2d 32 62 03 19 23 2a" \

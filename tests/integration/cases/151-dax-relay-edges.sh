@@ -9,8 +9,9 @@
 #       `endpoints` answer still reaches the client rewritten (node ports of
 #       the gateway, never a node's own address).
 #   (b) a client that half-closes with an allowed GetItem outstanding and a
-#       denied PutItem queued behind it: the PutItem's audit line (499) has
-#       no upstreamAddress and the access line says upstream=- (it never left
+#       denied PutItem queued behind it gets both answers in order, then
+#       the end of the connection; one that resets instead: the PutItem's
+#       audit line (499) has no upstreamAddress and the access line says upstream=- (it never left
 #       the gateway), and both lines carry the request's size.
 #   (c) a reload that removes the plain listener of an open connection: the
 #       connection keeps aws:SecureTransport false (a policy denying GetItem
@@ -120,7 +121,7 @@ assert ep[0] == [] and addrs and all(x == socket.inet_aton(sys.argv[3]) for x in
 assert c.items(2)[0] == []
 PY
 
-step "(b) half-close: a queued denial's 499 line names no upstream"
+step "(b) half-close: what was asked is still answered, in order"
 amark=$(cgw_audit_mark)
 /usr/bin/python3 - "$IT_DIR" "$CASE_TMP" $IP <<'PY' || fail "half-close client"
 import sys, time
@@ -130,6 +131,27 @@ c = C(sys.argv[3])
 c.s.sendall(PRE + auth() + get("orders") + put("secret"))
 time.sleep(0.1)
 c.s.shutdown(socket.SHUT_WR)
+first = c.items(2)		# the GetItem's answer (after the node's 0.5 s)
+assert first[0] == [], first
+denial = c.items(3)		# then the PutItem's denial
+assert denial[0] == [4, 37, 38, 39, 42] and "AccessDenied" in denial[2][1], denial
+assert c.s.recv(100) == b"", "the connection stayed open after the answers"
+print("half-close: GetItem answered, then the PutItem's denial, then the end")
+PY
+cgw_audit_expect "$amark" "d.get('eventName') == 'PutItem' and d.get('status') == 400" "no audit line for the denied PutItem"
+cgw_audit_check "d['decision'] == 'deny' and 'upstreamAddress' not in d" "the denied PutItem's audit line"
+
+step "(b2) a client gone with requests outstanding: 499 lines, no upstream for the denial"
+amark=$(cgw_audit_mark)
+/usr/bin/python3 - "$IT_DIR" "$CASE_TMP" $IP <<'PY' || fail "closing client"
+import struct, sys, time
+sys.path.insert(0, sys.argv[2])
+from daxc import *
+c = C(sys.argv[3])
+c.s.sendall(PRE + auth() + get("orders") + put("secret"))
+time.sleep(0.1)
+c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.s.close()			# a reset: the client is gone
 time.sleep(0.3)
 PY
 cgw_audit_expect "$amark" "d.get('eventName') == 'PutItem' and d.get('status') == 499" "no 499 audit line for the queued PutItem"

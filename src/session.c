@@ -220,8 +220,8 @@ static void dax_upstream_ready(struct session *s);
 static void dax_plain_upstream(struct session *s, int fd);
 static void dax_start(struct session *s);
 static int plain_start(struct session *s, size_t read_high);
-static void dax_client_input(struct session *s);
-static void dax_upstream_input(struct session *s);
+static int dax_client_input(struct session *s);
+static int dax_upstream_input(struct session *s);
 static int dax_adopt_snapshot(struct session *s);
 
 /*
@@ -2380,7 +2380,7 @@ tunnel_open(struct session *s, int fd)
  * points at one of the dax listener's node ports. Anything that cannot
  * be framed closes the connection: nothing is forwarded on a guess.
  */
-static void dax_client_input(struct session *s);
+static int dax_client_input(struct session *s);
 static void dax_flush_denials(struct session *s);
 
 static void
@@ -2758,8 +2758,8 @@ dax_read_pace(struct session *s)
 }
 
 /* Frames what the client sent, while the queue and the upstream have
- * room. */
-static void
+ * room. 0, or -1 when the session was closed (s is gone). */
+static int
 dax_client_input(struct session *s)
 {
 	struct dax_relay *d = s->dax;
@@ -2767,9 +2767,9 @@ dax_client_input(struct session *s)
 	struct evbuffer *out;
 
 	if (s->state != SESSION_DAX || s->worker->draining)
-		return; /* the upstream is not ready, or no new requests */
+		return 0; /* the upstream is not ready, or no new requests */
 	if (d->fed == 0 && dax_adopt_snapshot(s) != 0)
-		return;
+		return -1;
 	out = bufferevent_get_output(s->up->bev);
 	/*
 	 * The client's output bounds framing too: denials are answered
@@ -2801,7 +2801,7 @@ dax_client_input(struct session *s)
 			snprintf(why, sizeof(why), "client stream: %s",
 			    d->framer.err);
 			dax_fail(s, LOG_LEVEL_WARNING, why);
-			return;
+			return -1;
 		}
 		if (st == DAX_MORE && nv > 8)
 			continue; /* peek showed 8 chains of more: look again */
@@ -2809,7 +2809,7 @@ dax_client_input(struct session *s)
 			break;	/* the rest of the frame is still to come */
 		d->fed = 0;
 		if (dax_frame(s, in, out) != 0)
-			return;
+			return -1;
 	}
 	dax_read_pace(s);
 	if (evbuffer_get_length(out) > 0) {
@@ -2821,6 +2821,7 @@ dax_client_input(struct session *s)
 			bufferevent_set_timeouts(s->up->bev, &tmo, NULL);
 		}
 	}
+	return 0;
 }
 
 /* daxmap slot -> the node port clients are given. */
@@ -2900,8 +2901,12 @@ dax_rewrite_endpoints(struct session *s, struct evbuffer *in, size_t len)
 	return 0;
 }
 
-/* Frames the node's answers and relays them in order. */
-static void
+/*
+ * Frames the node's answers and relays them in order. 0, or -1 when the
+ * relay ended (the session is closed, or closing once its output is
+ * flushed: either way the caller leaves it alone).
+ */
+static int
 dax_upstream_input(struct session *s)
 {
 	struct dax_relay *d = s->dax;
@@ -2924,7 +2929,7 @@ dax_upstream_input(struct session *s)
 			snprintf(why, sizeof(why), "%s sent bytes no request "
 			    "asked for", s->up->addr_str);
 			dax_fail(s, LOG_LEVEL_WARNING, why);
-			return;
+			return -1;
 		}
 		p = &d->q[d->qhead];
 		if (!d->resp_started) {
@@ -2948,7 +2953,7 @@ dax_upstream_input(struct session *s)
 			snprintf(why, sizeof(why), "%s: %s", s->up->addr_str,
 			    d->resp.err);
 			dax_fail(s, LOG_LEVEL_WARNING, why);
-			return;
+			return -1;
 		}
 		if (!hold)
 			evbuffer_remove_buffer(in, out, fed);
@@ -2959,7 +2964,7 @@ dax_upstream_input(struct session *s)
 		if (hold && !d->resp.error) {
 			if (dax_rewrite_endpoints(s, in,
 			    (size_t)d->resp.used) != 0)
-				return;
+				return -1;
 		} else if (hold) {
 			evbuffer_remove_buffer(in, out, (size_t)d->resp.used);
 		}
@@ -2976,10 +2981,10 @@ dax_upstream_input(struct session *s)
 		bufferevent_disable(s->up->bev, EV_READ);
 	if ((s->worker->draining || s->client_eof) && d->qlen == 0) {
 		finish(s, s->client_eof ? "client closed" : "draining", false);
-		return;
+		return -1;
 	}
 	/* room in the queue again: frames the client sent meanwhile */
-	dax_client_input(s);
+	return dax_client_input(s);
 }
 
 static void
@@ -3006,10 +3011,12 @@ on_dax_up_event(struct bufferevent *bev, short what, void *arg)
 	struct session *s = arg;
 	char why[300];
 
-	if (s->state == SESSION_DAX && (what & BEV_EVENT_EOF))
-		dax_upstream_input(s);	/* answers read with the end */
 	if (s->state != SESSION_DAX)
-		return;			/* that closed the session */
+		return;
+	/* answers read with the end; -1: that ended the relay (s may be
+	 * gone) */
+	if ((what & BEV_EVENT_EOF) && dax_upstream_input(s) != 0)
+		return;
 	snprintf(why, sizeof(why), "upstream %s %s%s", s->up->addr_str,
 	    (what & BEV_EVENT_TIMEOUT) ? "did not answer within "
 	    "limits.upstream_timeout_s" : (what & BEV_EVENT_EOF) ?

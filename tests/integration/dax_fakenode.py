@@ -6,6 +6,8 @@ frame (method, table, access key id; never item data) as JSON lines to --log.
   maps, then the consumed-capacity array as a top-level item of its own.
 --delay-get S: wait S seconds before answering each GetItem.
 --endpoints HEX: the raw endpoints answer, else one node per --listen.
+A GetItem on table "closer" is answered, then the node closes the
+connection (the answer and the FIN leave together).
 """
 import sys, socket, threading, json, time, argparse
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
@@ -109,6 +111,10 @@ def serve(conn, peer, laddr):
                     log(ev="frame", node=laddr, peer=peer, method=dn.METHOD_NAMES.get(m, m), table=tbl, ak=ak)
                     if m != 1489122155:
                         conn.sendall(answer(m, args))
+                    if m == 263244906 and tbl == "closer":
+                        log(ev="close-after-answer", node=laddr, peer=peer)
+                        conn.shutdown(socket.SHUT_WR)
+                        conn.close(); return
                     progressed = True
                 except dn.NeedMore:
                     pass

@@ -13,6 +13,9 @@
 #       the end of the connection; one that resets instead: the PutItem's
 #       audit line (499) has no upstreamAddress and the access line says upstream=- (it never left
 #       the gateway), and both lines carry the request's size.
+#   (b3) a node that answers a GetItem and closes at once (answer and FIN
+#       together) with a second GetItem pipelined: the first answer reaches
+#       the client, then the connection ends; 200 and 499 audit lines.
 #   (c) a reload that removes the plain listener of an open connection: the
 #       connection keeps aws:SecureTransport false (a policy denying GetItem
 #       over plain transport still denies it).
@@ -158,6 +161,29 @@ cgw_audit_expect "$amark" "d.get('eventName') == 'PutItem' and d.get('status') =
 cgw_audit_check "d['decision'] == 'deny' and 'upstreamAddress' not in d" "the queued denial's 499 audit line"
 grep -q 'target="DAX PutItem secret" status=499 request_bytes=19 .* upstream=- ' "$LGW_OUT" ||
 	fail "the queued denial's access line: $(grep 'PutItem secret' "$LGW_OUT")"
+
+step "(b3) a node that closes right after its answer: the answer still reaches the client"
+amark=$(cgw_audit_mark)
+emark=$(log_mark "$LGW_ERR")
+/usr/bin/python3 - "$IT_DIR" "$CASE_TMP" $IP <<'PY' || fail "client of the closing node"
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from daxc import *
+c = C(sys.argv[3])
+c.s.sendall(PRE + auth() + get("closer") + get("orders"))
+first = c.items(2)
+assert first == [[], None], first
+try:
+    rest = c.s.recv(100)
+except ConnectionResetError:
+    rest = b""
+assert rest == b"", "more than the first answer: %r" % rest
+print("the answer sent with the node's FIN arrived, then the end")
+PY
+wait_log "$LGW_ERR" "$emark" "DAX connection closed: upstream 127.0.10.5[12]:8111 closed the connection with a request outstanding" 30 ||
+	fail "no log line for the node's close"
+cgw_audit_expect "$amark" "d.get('eventName') == 'GetItem' and d.get('status') == 200" "no audit line for the answered GetItem"
+cgw_audit_expect "$amark" "d.get('eventName') == 'GetItem' and d.get('status') == 499" "no 499 line for the GetItem the node never answered"
 
 step "(c) a reload that removes the listener keeps aws:SecureTransport false"
 amark=$(cgw_audit_mark)

@@ -2566,11 +2566,14 @@ dax_request_id(const struct session *s, char *buf, size_t len)
 	    (unsigned long long)s->dax->frames);
 }
 
-/* The access and audit lines of one data request, from its entry. */
+/* The access and audit lines of one data request, from its entry
+ * (reason: the audit line's, NULL for error's). */
 static void
 dax_log(struct session *s, struct dax_pending *p, int status,
-    const char *error, uint64_t response_bytes)
+    const char *error, const char *reason, uint64_t response_bytes)
 {
+	struct upstream_conn *up = s->up;
+
 	verdict_free(&s->verdict);
 	s->verdict = p->verdict;	/* moved: log_request reads it there */
 	memset(&p->verdict, 0, sizeof(p->verdict));
@@ -2581,7 +2584,10 @@ dax_log(struct session *s, struct dax_pending *p, int status,
 	s->req.start = p->start;
 	s->resp.bytes = response_bytes;
 	memset(&s->resp.up_start, 0, sizeof(s->resp.up_start));
-	log_request(s, status, error, NULL);
+	if (p->denial != NULL)
+		s->up = NULL;	/* a denial never went upstream */
+	log_request(s, status, error, reason);
+	s->up = up;
 	verdict_free(&s->verdict);
 	s->requests++;
 }
@@ -2614,12 +2620,8 @@ dax_flush_denials(struct session *s)
 	struct dax_pending *p;
 
 	while (d->qlen > 0 && (p = &d->q[d->qhead])->denial != NULL) {
-		struct upstream_conn *up = s->up;
-
 		bufferevent_write(s->down, p->denial, p->denial_len);
-		s->up = NULL;	/* nothing of it went upstream */
-		dax_log(s, p, 400, "dax_request_denied", p->denial_len);
-		s->up = up;
+		dax_log(s, p, 400, "dax_request_denied", NULL, p->denial_len);
 		dax_pop(d);
 	}
 	tlsbev_write_now(s->down);
@@ -2970,7 +2972,7 @@ dax_upstream_input(struct session *s)
 		}
 		if (p->decided)
 			dax_log(s, p, d->resp.error ? 400 : 200, d->resp.error ?
-			    "dax_error_response" : NULL, d->resp.used);
+			    "dax_error_response" : NULL, NULL, d->resp.used);
 		dax_pop(d);
 		dax_flush_denials(s);
 	}
@@ -3041,24 +3043,9 @@ dax_abandon(struct session *s, const char *reason)
 	    "%s", reason);
 	while (d->qlen > 0) {
 		struct dax_pending *p = &d->q[d->qhead];
-		struct upstream_conn *up = s->up;
 
-		if (p->decided) {
-			verdict_free(&s->verdict);
-			s->verdict = p->verdict;
-			memset(&p->verdict, 0, sizeof(p->verdict));
-			p->decided = false;
-			memset(&s->req, 0, sizeof(s->req));
-			memcpy(s->req.target, p->target, sizeof(s->req.target));
-			s->req.head_len = (size_t)p->frame_len;
-			s->req.start = p->start;
-			/* a denial waiting its turn never went upstream */
-			if (p->denial != NULL)
-				s->up = NULL;
-			log_request(s, 499, "request_abandoned", why);
-			s->up = up;
-			verdict_free(&s->verdict);
-		}
+		if (p->decided)
+			dax_log(s, p, 499, "request_abandoned", why, 0);
 		dax_pop(d);
 	}
 }

@@ -2704,16 +2704,19 @@ dax_frame(struct session *s, struct evbuffer *in, struct evbuffer *out)
 	char why[300];
 
 	d->frames++;
+	/* only a data request is answered for itself: any other frame the
+	 * gateway cannot take as it is ends the connection */
+	if (r->refused && r->kind != DAX_DATA) {
+		snprintf(why, sizeof(why), "%s: %s", r->method != NULL ?
+		    r->method->name : "preamble", r->refusal);
+		dax_fail(s, LOG_LEVEL_INFO, why);
+		return -1;
+	}
 	switch (r->kind) {
 	case DAX_PREAMBLE:
 		evbuffer_remove_buffer(in, out, (size_t)r->len);
 		return 0;
 	case DAX_AUTH:
-		if (r->refused) {
-			snprintf(why, sizeof(why), "%s", r->refusal);
-			dax_fail(s, LOG_LEVEL_INFO, why);
-			return -1;
-		}
 		if (strcmp(d->access_key_id, r->access_key_id) != 0)
 			slog(s, LOG_LEVEL_DEBUG, "authorizeConnection: access "
 			    "key id %s", r->access_key_id);

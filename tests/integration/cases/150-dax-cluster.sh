@@ -42,8 +42,8 @@
 #           (d) node 3 presents a wrong-name certificate: the gateway refuses
 #               it (hostname mismatch logged), node 3 serves nothing, the
 #               client still gets answers from nodes 1-2.
-#           (e) a raw client sending an unknown method id, or malformed
-#               CBOR, is disconnected with a log line naming why; nothing of
+#           (e) a raw client sending an unknown method id, malformed CBOR,
+#               or a defineKeySchema of a 300-byte table, is disconnected with a log line naming why; nothing of
 #               it reaches a node.
 #           (f) SIGTERM while a client is busy: the gateway exits 0 within
 #               10 s, every request it accepted got its answer (no 499).
@@ -297,11 +297,14 @@ def attempt(payload, what):
 pre = b"\x67J7yne5G\x00\xf6\xa1\x69UserAgent\x64test\x00"
 ok = attempt(pre + b"\x01\x1a\x12\x34\x56\x78", "unknown method")
 ok &= attempt(pre + b"\x01\x1a\x0f\xb0\xcc\x6a\x5c", "reserved additional information")
+ok &= attempt(pre + b"\x01\x3a\x2c\x43\xe2\x7e\x59\x01\x2c" + b"t" * 300, "defineKeySchema of a 300-byte table")
 sys.exit(0 if ok else 1)
 PY
 wait_log "$LGW_ERR" "$emark" "unknown method id 305419896" 30 || fail "no log line for the unknown method"
 log_since "$LGW_ERR" "$emark" | grep -q "malformed CBOR in GetItem: reserved additional information" ||
 	fail "no log line for the malformed frame"
+log_since "$LGW_ERR" "$emark" | grep -q "DAX connection closed: defineKeySchema: a table name longer than 255 bytes" ||
+	fail "no log line for the defineKeySchema that cannot be taken"
 logs_settle
 [ "$(log_since "$NODES" "$nmark" | grep -c '"event": "request"')" = 0 ] || fail "a refused frame reached a node"
 

@@ -340,6 +340,43 @@ cbor_read_int(struct cbor_reader *r, int64_t *v)
 }
 
 enum cbor_status
+cbor_read_container(struct cbor_reader *r, enum cbor_major major,
+    size_t *count)
+{
+	struct cbor_head h;
+
+	if (cbor_peek(r, &h) != CBOR_OK)
+		return CBOR_ERROR;
+	if (h.major != major || h.is_break) {
+		r->err = major == CBOR_MAP ? "not a map" : "not an array";
+		return CBOR_ERROR;
+	}
+	/* every element takes a byte at least; and a count of 2^64-1 must
+	 * not pass for CBOR_INDEFINITE */
+	if (!h.indefinite && h.value > r->n - r->pos - h.len) {
+		r->err = "truncated item";
+		return CBOR_ERROR;
+	}
+	r->pos += h.len;
+	*count = h.indefinite ? CBOR_INDEFINITE : (size_t)h.value;
+	return CBOR_OK;
+}
+
+bool
+cbor_container_end(struct cbor_reader *r, size_t count, size_t i)
+{
+	struct cbor_head h;
+
+	if (count != CBOR_INDEFINITE)
+		return i == count;
+	if (cbor_peek(r, &h) == CBOR_OK && h.is_break) {
+		r->pos += 1;
+		return true;
+	}
+	return false;
+}
+
+enum cbor_status
 cbor_skip_item(struct cbor_reader *r)
 {
 	struct cbor_skip s;

@@ -134,6 +134,22 @@ enum cbor_status cbor_read_string(struct cbor_reader *r, enum cbor_major major,
 /* A signed integer (major 0 or 1) within int64_t. */
 enum cbor_status cbor_read_int(struct cbor_reader *r, int64_t *v);
 
+/*
+ * A container's head of major type major (CBOR_ARRAY or CBOR_MAP): its
+ * count of items (map: of pairs), or CBOR_INDEFINITE for one that ends
+ * at a break. A definite count larger than the bytes left is refused.
+ */
+#define CBOR_INDEFINITE SIZE_MAX
+enum cbor_status cbor_read_container(struct cbor_reader *r,
+    enum cbor_major major, size_t *count);
+
+/*
+ * Whether the container read with cbor_read_container() ends before its
+ * item i: i == count for a definite one; for an indefinite one, whether
+ * a break comes next (consumed then).
+ */
+bool cbor_container_end(struct cbor_reader *r, size_t count, size_t i);
+
 /* Passes over one whole item. */
 enum cbor_status cbor_skip_item(struct cbor_reader *r);
 

@@ -305,40 +305,6 @@ is_key_id(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* A definite-length or indefinite container: its head, then the count
- * (SIZE_MAX: indefinite, ends at a break). */
-static int
-open_container(struct cbor_reader *rd, enum cbor_major major, size_t *count)
-{
-	struct cbor_head h;
-
-	if (cbor_read_head(rd, &h) != CBOR_OK || h.major != major ||
-	    h.is_break)
-		return -1;
-	/* every element takes a byte at least; and a count of 2^64-1
-	 * must not pass for SIZE_MAX, "indefinite" */
-	if (!h.indefinite && h.value > rd->n - rd->pos)
-		return -1;
-	*count = h.indefinite ? SIZE_MAX : (size_t)h.value;
-	return 0;
-}
-
-/* Whether the next item of an indefinite container is its break
- * (consumed); always false for a definite one. */
-static bool
-at_end(struct cbor_reader *rd, size_t count, size_t i)
-{
-	struct cbor_head h;
-
-	if (count != SIZE_MAX)
-		return i == count;
-	if (cbor_peek(rd, &h) == CBOR_OK && h.is_break) {
-		rd->pos += 1;
-		return true;
-	}
-	return false;
-}
-
 /* BatchGetItem / BatchWriteItem: the table names are the map's keys. */
 static void
 read_batch(struct dax_framer *f, const uint8_t *p, size_t n)
@@ -349,11 +315,11 @@ read_batch(struct dax_framer *f, const uint8_t *p, size_t n)
 	size_t len;
 
 	cbor_reader_init(&rd, p, n);
-	if (open_container(&rd, CBOR_MAP, &count) != 0) {
+	if (cbor_read_container(&rd, CBOR_MAP, &count) != CBOR_OK) {
 		refuse(f, "RequestItems is not a map");
 		return;
 	}
-	for (i = 0; !at_end(&rd, count, i); i++) {
+	for (i = 0; !cbor_container_end(&rd, count, i); i++) {
 		if (cbor_read_string(&rd, CBOR_TEXT, &name, &len) != CBOR_OK) {
 			refuse(f, "a RequestItems key that is not a definite "
 			    "text string");
@@ -383,12 +349,12 @@ read_tables(struct dax_framer *f, const uint8_t *p, size_t n)
 
 	cbor_reader_init(&rd, p, n);
 	cbor_reader_init(&od, f->ops.buf, f->ops.len);
-	if (open_container(&rd, CBOR_ARRAY, &count) != 0 ||
-	    (write && open_container(&od, CBOR_ARRAY, &ocount) != 0)) {
+	if (cbor_read_container(&rd, CBOR_ARRAY, &count) != CBOR_OK ||
+	    (write && cbor_read_container(&od, CBOR_ARRAY, &ocount) != CBOR_OK)) {
 		refuse(f, "TransactItems tables or operations are not arrays");
 		return;
 	}
-	for (i = 0; !at_end(&rd, count, i); i++) {
+	for (i = 0; !cbor_container_end(&rd, count, i); i++) {
 		const char *action = f->req.method->action;
 		int64_t code;
 		size_t k;
@@ -400,7 +366,7 @@ read_tables(struct dax_framer *f, const uint8_t *p, size_t n)
 			return;
 		}
 		if (write) {
-			if (at_end(&od, ocount, i) ||
+			if (cbor_container_end(&od, ocount, i) ||
 			    cbor_read_int(&od, &code) != CBOR_OK) {
 				refuse(f, "TransactItems operations do not "
 				    "match its tables");
@@ -419,7 +385,7 @@ read_tables(struct dax_framer *f, const uint8_t *p, size_t n)
 		}
 		add_pair(f, action, name, len);
 	}
-	if (write && !at_end(&od, ocount, i))
+	if (write && !cbor_container_end(&od, ocount, i))
 		refuse(f, "TransactItems operations do not match its tables");
 	if (i == 0)
 		refuse(f, "TransactItems is empty");
@@ -771,9 +737,9 @@ read_node(struct cbor_reader *rd, struct node *nd, char *err, size_t errlen)
 	size_t count, i;
 
 	memset(nd, 0, sizeof(*nd));
-	if (open_container(rd, CBOR_MAP, &count) != 0)
+	if (cbor_read_container(rd, CBOR_MAP, &count) != CBOR_OK)
 		return ep_error(err, errlen, "a node that is not a map");
-	for (i = 0; !at_end(rd, count, i); i++) {
+	for (i = 0; !cbor_container_end(rd, count, i); i++) {
 		int64_t key, port;
 		const uint8_t *a;
 		size_t alen;
@@ -825,7 +791,7 @@ open_answer(struct cbor_reader *rd, size_t *count, char *err, size_t errlen)
 	    h.indefinite || h.value != 0)
 		return ep_error(err, errlen, "not a successful endpoints "
 		    "answer");
-	if (open_container(rd, CBOR_ARRAY, count) != 0)
+	if (cbor_read_container(rd, CBOR_ARRAY, count) != CBOR_OK)
 		return ep_error(err, errlen, "the endpoints answer is not an "
 		    "array of nodes");
 	return 0;
@@ -845,7 +811,7 @@ dax_endpoints_read(const uint8_t *in, size_t n, dax_node_map_fn fn,
 	cbor_reader_init(&rd, in, n);
 	if (open_answer(&rd, &count, err, errlen) != 0)
 		return -1;
-	for (i = 0; !at_end(&rd, count, i); i++) {
+	for (i = 0; !cbor_container_end(&rd, count, i); i++) {
 		if (i == MAX_NODES)
 			return ep_error(err, errlen, "more than %d nodes",
 			    MAX_NODES);
@@ -891,7 +857,7 @@ dax_endpoints_rewrite(const uint8_t *in, size_t n, dax_node_map_fn map,
 	cbor_reader_init(&rd, in, n);
 	if (open_answer(&rd, &count, err, errlen) != 0)
 		return -1;
-	for (i = 0; !at_end(&rd, count, i); i++) {
+	for (i = 0; !cbor_container_end(&rd, count, i); i++) {
 		struct dax_node_addr to;
 
 		if (i == MAX_NODES) {

@@ -699,35 +699,6 @@ dax_node_keep(void *arg, const struct dax_node_addr *node,
 	return 0;
 }
 
-/* A container's head: its count, or SIZE_MAX when indefinite. */
-static bool
-dax_open(struct cbor_reader *rd, enum cbor_major major, size_t *count)
-{
-	struct cbor_head h;
-
-	if (cbor_read_head(rd, &h) != CBOR_OK || h.major != major)
-		return false;
-	*count = h.indefinite ? SIZE_MAX : (size_t)h.value;
-	return true;
-}
-
-/* Whether the container being read has more items; consumes its break. */
-static bool
-dax_more(struct cbor_reader *rd, size_t count, size_t i)
-{
-	struct cbor_head h;
-
-	if (count != SIZE_MAX)
-		return i < count;
-	if (cbor_peek(rd, &h) != CBOR_OK)
-		return false;
-	if (h.is_break) {
-		rd->pos += h.len;
-		return false;
-	}
-	return true;
-}
-
 /* A definite text string copied (cleaned) into out, else the item skipped. */
 static bool
 dax_text(struct cbor_reader *rd, char *out, size_t len)
@@ -756,16 +727,16 @@ dax_node_extras(const uint8_t *buf, size_t n, struct diag_dax_answer *a)
 	size_t count, i;
 
 	cbor_reader_init(&rd, buf, n);
-	if (cbor_read_head(&rd, &h) != CBOR_OK || !dax_open(&rd, CBOR_ARRAY,
-	    &count))
+	if (cbor_read_head(&rd, &h) != CBOR_OK ||
+	    cbor_read_container(&rd, CBOR_ARRAY, &count) != CBOR_OK)
 		return;
-	for (i = 0; i < a->nnodes && dax_more(&rd, count, i); i++) {
+	for (i = 0; i < a->nnodes && !cbor_container_end(&rd, count, i); i++) {
 		struct diag_dax_node *nd = &a->nodes[i];
 		size_t npairs, k;
 
-		if (!dax_open(&rd, CBOR_MAP, &npairs))
+		if (cbor_read_container(&rd, CBOR_MAP, &npairs) != CBOR_OK)
 			return;
-		for (k = 0; dax_more(&rd, npairs, k); k++) {
+		for (k = 0; !cbor_container_end(&rd, npairs, k); k++) {
 			int64_t key, v;
 			struct cbor_head vh;
 
@@ -818,8 +789,9 @@ dax_error_read(struct cbor_reader *rd, size_t ncodes,
 	}
 	if (!dax_text(rd, a->message, sizeof(a->message)))
 		a->message[0] = '\0';
-	if (dax_open(rd, CBOR_ARRAY, &count) && dax_more(rd, count, 0) &&
-	    cbor_skip_item(rd) == CBOR_OK && dax_more(rd, count, 1))
+	if (cbor_read_container(rd, CBOR_ARRAY, &count) == CBOR_OK &&
+	    !cbor_container_end(rd, count, 0) &&
+	    cbor_skip_item(rd) == CBOR_OK && !cbor_container_end(rd, count, 1))
 		(void)dax_text(rd, a->error_code, sizeof(a->error_code));
 }
 

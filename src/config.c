@@ -771,10 +771,10 @@ check_cluster_arn(char *s, const char **why)
 	for (field = 0; field < 5; field++) {
 		if ((colon = strchr(p, ':')) == NULL)
 			return -1;
-		if ((field == 0 && strncmp(p, "arn:", 4) != 0) ||
+		if (colon == p || (field == 0 && strncmp(p, "arn:", 4) != 0) ||
 		    (field == 2 && strncmp(p, "dax:", 4) != 0) ||
-		    (field == 4 && colon - p != 12) ||
-		    (field != 3 && colon == p))
+		    (field == 4 && (colon - p != 12 ||
+		    strspn(p, "0123456789") != 12)))
 			return -1;
 		p = colon + 1;
 	}

@@ -1039,6 +1039,10 @@ test_dax(void **state)
 	    "endpoints take this key");
 	error_starts(LISTENER DAX_EP "    cluster_arn: arn:aws:dax:us-east-1:1:"
 	    "cache/x\n", "t.yaml:8:18: endpoints[0].cluster_arn: ");
+	error_starts(LISTENER DAX_EP "    cluster_arn: arn:aws:dax::"
+	    "111122223333:cache/x\n", "t.yaml:8:18: endpoints[0].cluster_arn: ");
+	error_starts(LISTENER DAX_EP "    cluster_arn: arn:aws:dax:us-east-1:"
+	    "11112222333x:cache/x\n", "t.yaml:8:18: endpoints[0].cluster_arn: ");
 	cfg = load_ok(LISTENER DAX_EP "    cluster_arn: arn:aws:dax:us-east-1:"
 	    "111122223333:cache/orders-1\n");
 	config_free(cfg);

@@ -1,4 +1,4 @@
-# common.sh — sourced by bench/h2load.sh and bench/compare.sh: the ddbgate
+# common.sh — sourced by bench/h2load.sh, bench/compare.sh and bench/dax.sh: the ddbgate
 # side both benchmarks measure (the same configuration, the same policy).
 
 # write_ddbgate_config FILE WHO — ddbgate with one worker, an sni listener
@@ -30,6 +30,16 @@ endpoints:
     ca_file: $W/pki/ca.pem
     allowed_cidrs: [127.0.0.0/8]
     policy: $W/policy.json
+EOF
+	write_ddbgate_principals_and_logs >>"$1"
+}
+
+# write_ddbgate_principals_and_logs — what every benchmarked ddbgate has
+# besides its listener and endpoint: three principals ($AKID, whose
+# requests are measured, among them), the audit line built and written to
+# /dev/null, no access log, no metrics listener.
+write_ddbgate_principals_and_logs() {
+	cat <<EOF
 principals:
   - access_key_id: $AKID
     arn: arn:aws:iam::111122223333:role/bench-app

@@ -70,6 +70,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/common.sh"
 orig_args="$*"
 rounds=3 duration=8 warmup=1 lat_duration=4 conns=32 prof_duration=5
 do_perf=1 out="" results="" client_cpu=0 server_cpu=1
@@ -202,23 +203,10 @@ endpoints:
     ca_file: $W/pki/dax-ca.pem
     allowed_cidrs: [127.0.0.0/8]
     policy: $W/policy.json
-principals:
-  - access_key_id: $AKID
-    arn: arn:aws:iam::111122223333:role/bench-app
-    userid: AROAEXAMPLEBENCHROLE1:bench
-  - access_key_id: AKIAIOSFODNN7ORDERS1
-    arn: arn:aws:iam::111122223333:role/orders-app
-  - access_key_id: AKIAIOSFODNN7REPORT1
-    arn: arn:aws:iam::111122223333:role/reporting
-audit:
-  path: /dev/null
-access_log:
-  path: "off"
-metrics:
-  address: "off"
 limits:
   client_idle_timeout_s: 600
 EOF
+write_ddbgate_principals_and_logs >>"$W/ddbgate.yaml"
 "$DDBGATE" check -c "$W/ddbgate.yaml" >"$W/ddbgate.check" 2>&1 || die "ddbgate check failed: $(tail -3 "$W/ddbgate.check")"
 "$DDBGATE" policy lint -p "$W/policy.json" >"$W/policy.lint" 2>&1 || { cat "$W/policy.lint"; die "policy lint failed"; }
 "$DDBGATE" policy eval -p "$W/policy.json" --action dax:GetItem --resource "$ARN" \
